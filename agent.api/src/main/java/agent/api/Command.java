@@ -1,0 +1,60 @@
+package agent.api;
+
+import java.time.Instant;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * One command as the server (or a task file) sent it: PROTOCOL.md §3 {@code command}.
+ * Immutable; {@link #params()} holds JSON values as Java values (String, Long, Double,
+ * Boolean, List, Map, or null).
+ */
+public final class Command {
+    private final String id;
+    private final String action;
+    private final Map<String, Object> params;
+    private final Integer timeoutSeconds;
+    private final Instant issuedAt;
+    private final Instant expiresAt;
+
+    /**
+     * @param id             globally unique id (a UUID string); never empty
+     * @param action         dotted action name such as {@code agent.ping}; never empty
+     * @param params         parameters, may be null (taken as empty)
+     * @param timeoutSeconds requested timeout, or null for the action's default
+     * @param issuedAt       when the server issued it, or null
+     * @param expiresAt      after this instant the command must not run, or null
+     */
+    public Command(String id, String action, Map<String, Object> params, Integer timeoutSeconds, Instant issuedAt,
+            Instant expiresAt) {
+        this.id = Objects.requireNonNull(id, "id");
+        this.action = Objects.requireNonNull(action, "action");
+        this.params = params == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(params));
+        this.timeoutSeconds = timeoutSeconds;
+        this.issuedAt = issuedAt;
+        this.expiresAt = expiresAt;
+    }
+
+    /** @return the command id */
+    public String id() { return id; }
+
+    /** @return the action name */
+    public String action() { return action; }
+
+    /** @return the parameters, never null */
+    public Map<String, Object> params() { return params; }
+
+    /** @return the requested timeout in seconds, or null */
+    public Integer timeoutSeconds() { return timeoutSeconds; }
+
+    /** @return when the command was issued, or null */
+    public Instant issuedAt() { return issuedAt; }
+
+    /** @return when the command expires, or null */
+    public Instant expiresAt() { return expiresAt; }
+
+    @Override
+    public String toString() { return action + " " + id; }
+}

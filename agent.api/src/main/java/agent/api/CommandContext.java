@@ -1,0 +1,59 @@
+package agent.api;
+
+import java.io.IOException;
+
+import org.osgi.annotation.versioning.ProviderType;
+
+/**
+ * What a {@link CommandHandler} gets for one run. Implemented by the agent.
+ */
+@ProviderType
+public interface CommandContext {
+
+    /** @return the command being run */
+    Command command();
+
+    /** @return typed, validating access to the command's params */
+    Params params();
+
+    /**
+     * @return the command's output sink; what is written here becomes the result's {@code output},
+     *         capped at {@code max_output_bytes} (first and last halves kept)
+     */
+    Output output();
+
+    /**
+     * Reports live progress to the server (never stored).
+     *
+     * @param percent 0..100, or null if unknown
+     * @param message a short human-readable message
+     */
+    void progress(Integer percent, String message);
+
+    /** @return true once the command was cancelled or timed out; long loops should check it */
+    boolean isCancelled();
+
+    /**
+     * @throws CommandCancelledException if the command was cancelled or timed out
+     */
+    void checkCancelled() throws CommandCancelledException;
+
+    /**
+     * Runs a process with an argument array (never through a shell) and waits for it. Its output goes
+     * to {@link #output()} unless the spec asks to capture it. On cancel or timeout the whole process
+     * tree is killed and {@link CommandCancelledException} is thrown.
+     *
+     * @param spec what to run
+     * @return the exit code and, if captured, the output
+     * @throws IOException if the program cannot be started (the message names it)
+     * @throws CommandCancelledException if the command was cancelled or timed out meanwhile
+     */
+    ProcessResult exec(ProcessSpec spec) throws IOException, CommandCancelledException;
+
+    /**
+     * Sets the exit code reported in the result (for example a script's).
+     *
+     * @param exitCode the exit code
+     */
+    void exitCode(int exitCode);
+}

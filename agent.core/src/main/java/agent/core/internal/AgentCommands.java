@@ -1,0 +1,136 @@
+package agent.core.internal;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import org.apache.felix.service.command.Descriptor;
+import org.apache.felix.service.command.Parameter;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+
+import agent.api.Command;
+import agent.api.Result;
+import agent.api.Status;
+import agent.store.CommandRecord;
+
+/** The Gogo {@code agent:*} commands. Each returns text; wrong arguments get a plain message. */
+@Component(service = AgentCommands.class, property = {"osgi.command.scope=agent",
+    "osgi.command.function=status", "osgi.command.function=commands", "osgi.command.function=command",
+    "osgi.command.function=actions", "osgi.command.function=exec"})
+public final class AgentCommands {
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    volatile AgentRuntime runtime;
+
+    @Reference
+    HandlerRegistry registry;
+
+    @Descriptor("agent id, mode, uptime, commands by state, outbox and actions")
+    public String status() {
+        AgentRuntime rt = rt();
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("agent", rt.agentId);
+        m.put("version", rt.version);
+        m.put("mode", rt.mode.wireName());
+        m.put("uptime", Duration.between(rt.startedAt, Instant.now()).toSeconds() + " s");
+        m.put("data dir", rt.config.dataDir);
+        m.put("server", rt.config.serverUrl == null ? "(none)" : rt.config.serverUrl);
+        Map<String, Long> counts = new LinkedHashMap<>();
+        rt.store.counts().forEach((s, n) -> counts.put(s.wireName(), n));
+        m.put("commands", counts);
+        m.put("active", rt.dispatcher.active().size());
+        m.put("outbox", rt.store.outbox(10_000).size());
+        m.put("actions", registry.actions().size());
+        StringBuilder sb = new StringBuilder();
+        m.forEach((k, v) -> sb.append(String.format("%-10s %s%n", k, v)));
+        return sb.toString();
+    }
+
+    @Descriptor("recent commands, newest first")
+    public String commands(
+            @Descriptor("only this state (received, running, succeeded, failed, timed_out, cancelled, interrupted, rejected)")
+            @Parameter(names = {"-s", "--state"}, absentValue = "") String state,
+            @Descriptor("how many") @Parameter(names = {"-n", "--limit"}, absentValue = "20") int limit) {
+        Status filter = null;
+        if (!state.isEmpty()) {
+            try {
+                filter = Status.fromWire(state);
+            } catch (IllegalArgumentException e) {
+                return e.getMessage();
+            }
+        }
+        StringBuilder sb = new StringBuilder(String.format("%-36s  %-11s  %-20s  %-24s  %s%n", "ID", "STATE", "ACTION",
+            "RECEIVED", "SOURCE"));
+        for (CommandRecord r : rt().store.recent(Math.max(1, limit), filter)) {
+            sb.append(String.format("%-36s  %-11s  %-20s  %-24s  %s%n", r.command().id(), r.status().wireName(),
+                r.command().action(), r.receivedAt(), r.source()));
+        }
+        return sb.toString();
+    }
+
+    @Descriptor("the full record of one command, with its output")
+    public String command(@Descriptor("command id") String id) {
+        return rt().store.get(id).map(AgentCommands::describe).orElse("no command with id '" + id + "'");
+    }
+
+    @Descriptor("the actions this agent serves now, and the bundle serving each")
+    public String actions() {
+        StringBuilder sb = new StringBuilder(String.format("%-24s  %-12s  %s%n", "ACTION", "CONCURRENCY", "BUNDLE"));
+        registry.actions().forEach((a, r) -> sb.append(String.format("%-24s  %-12s  %s%n", a,
+            r.concurrencyKey == null ? "-" : r.concurrencyKey, r.bundle)));
+        return sb.toString();
+    }
+
+    @Descriptor("run an action through the dispatcher and store, as a server command would, and print its result")
+    public String exec(@Descriptor("action, e.g. agent.ping") String action,
+            @Descriptor("params as one JSON object, e.g. {\"echo\":1}") @Parameter(names = {"-p", "--params"},
+                absentValue = "{}") String params,
+            @Descriptor("seconds to wait for the result") @Parameter(names = {"-w", "--wait"}, absentValue = "60") int wait)
+            throws InterruptedException {
+        Map<String, Object> p;
+        try {
+            p = Wire.params(params, "params");
+        } catch (Wire.WireException e) {
+            return e.getMessage();
+        }
+        if (!Wire.ACTION.matcher(action).matches()) return "action must be a dotted name like 'agent.ping', got '" + action + "'";
+        Command c = new Command(UUID.randomUUID().toString(), action, p, null, Instant.now(), null);
+        Dispatcher.Submission s = rt().dispatcher.submit(c, "shell");
+        try {
+            Result r = s.result.get(wait, TimeUnit.SECONDS);
+            return Wire.PRETTY.toJson(Wire.result(r));
+        } catch (TimeoutException e) {
+            return "command " + c.id() + " still runs after " + wait + " s; see agent:command " + c.id();
+        } catch (java.util.concurrent.ExecutionException e) {
+            return "command " + c.id() + " failed in the agent: " + e.getCause();
+        }
+    }
+
+    private AgentRuntime rt() {
+        AgentRuntime rt = runtime;
+        if (rt == null) throw new IllegalStateException("the agent is not started yet");
+        return rt;
+    }
+
+    private static String describe(CommandRecord r) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("id", r.command().id());
+        m.put("action", r.command().action());
+        m.put("params", r.command().params());
+        m.put("state", r.status().wireName());
+        m.put("source", r.source());
+        m.put("receivedAt", r.receivedAt().toString());
+        if (r.command().issuedAt() != null) m.put("issuedAt", r.command().issuedAt().toString());
+        if (r.startedAt() != null) m.put("startedAt", r.startedAt().toString());
+        m.put("delivered", r.delivered());
+        if (r.result() != null) m.put("result", Wire.GSON.fromJson(Wire.result(r.result()), Object.class));
+        return Wire.PRETTY.toJson(m);
+    }
+}

@@ -1,0 +1,46 @@
+package agent.core.internal;
+
+import java.io.BufferedReader;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+
+import org.apache.felix.service.command.CommandProcessor;
+import org.apache.felix.service.command.CommandSession;
+import org.apache.felix.service.command.Converter;
+
+/**
+ * A line-by-line Gogo shell on the terminal for {@code outpost console}. Kept in the core rather than loading
+ * gogo.shell: the framework storage is shared with the daemon, and a shell bundle left installed there would
+ * stop a daemon that has no terminal.
+ */
+final class Console {
+    static final String PROMPT = "outpost> ";
+
+    private Console() {}
+
+    static int run(CommandProcessor processor, InputStream in, PrintStream out) throws java.io.IOException {
+        CommandSession session = processor.createSession(in, out, out);
+        try {
+            out.println("Outpost console: Gogo commands (agent:status, agent:actions, agent:exec ACTION JSON, lb, ...); 'exit' or Ctrl-D ends it");
+            BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
+            while (true) {
+                out.print(PROMPT);
+                out.flush();
+                String line = reader.readLine();
+                if (line == null || line.trim().equals("exit")) return 0;
+                if (line.isBlank()) continue;
+                try {
+                    Object result = session.execute(line);
+                    if (result != null) out.println(session.format(result, Converter.INSPECT));
+                } catch (Exception e) {
+                    out.println("error: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
+                }
+                out.flush();
+            }
+        } finally {
+            session.close();
+        }
+    }
+}

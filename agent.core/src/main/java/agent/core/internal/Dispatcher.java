@@ -1,0 +1,346 @@
+package agent.core.internal;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+import agent.api.Command;
+import agent.api.CommandCancelledException;
+import agent.api.CommandException;
+import agent.api.Result;
+import agent.api.Status;
+import agent.store.Admission;
+import agent.store.CommandRecord;
+import agent.store.CommandStore;
+
+/**
+ * Runs commands at most once: records each before acknowledging it, runs it on a bounded pool with commands of
+ * the same concurrency key one at a time, enforces timeouts and cancellation (killing process trees), and
+ * stores the one result before anyone hears of it.
+ */
+final class Dispatcher implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger("agent.core.dispatcher");
+
+    /** Told about results (after they are durable) and live progress; the transport is one. */
+    interface Listener {
+        default void accepted(String id) {}
+
+        default void result(Result result) {}
+
+        default void progress(String id, Integer percent, String message) {}
+    }
+
+    /** The answer to a submission: what the store knew, and a future of the one result. */
+    static final class Submission {
+        final Admission.Kind kind;
+        final CompletableFuture<Result> result;
+
+        Submission(Admission.Kind kind, CompletableFuture<Result> result) {
+            this.kind = kind;
+            this.result = result;
+        }
+    }
+
+    private enum JobState { QUEUED, RUNNING, DONE }
+
+    private final class Job implements Runnable {
+        final Command command;
+        final String lane;
+        final AtomicReference<JobState> state = new AtomicReference<>(JobState.QUEUED);
+        final AtomicBoolean finished = new AtomicBoolean();
+        volatile ExecutionContext context;
+
+        Job(Command command, String lane) {
+            this.command = command;
+            this.lane = lane;
+        }
+
+        @Override
+        public void run() {
+            try {
+                if (state.compareAndSet(JobState.QUEUED, JobState.RUNNING)) execute(this);
+            } finally {
+                laneDone(this);
+            }
+        }
+    }
+
+    private final CommandStore store;
+    private final HandlerRegistry registry;
+    private final Limits limits;
+    private final Clock clock;
+    private final ExecutorService pool;
+    private final ScheduledExecutorService timer;
+    private final Map<String, ArrayDeque<Job>> lanes = new HashMap<>(); // guarded by lanes; present = lane busy
+    private final Map<String, Job> jobs = new ConcurrentHashMap<>();
+    private final Map<String, CompletableFuture<Result>> waiters = new ConcurrentHashMap<>();
+    private final List<Listener> listeners = new CopyOnWriteArrayList<>();
+    private volatile boolean closed;
+
+    Dispatcher(CommandStore store, HandlerRegistry registry, Limits limits, Clock clock) {
+        this.store = store;
+        this.registry = registry;
+        this.limits = limits;
+        this.clock = clock;
+        this.pool = Executors.newFixedThreadPool(limits.workers, named("outpost-worker"));
+        this.timer = Executors.newSingleThreadScheduledExecutor(named("outpost-timer"));
+    }
+
+    void addListener(Listener l) { listeners.add(l); }
+
+    void removeListener(Listener l) { listeners.remove(l); }
+
+    /**
+     * Records the command durably, then schedules it if it is new. A duplicate is never run again: its future
+     * completes with the stored result (now if it finished, later if it is still pending).
+     */
+    Submission submit(Command command, String source) {
+        if (closed) throw new IllegalStateException("the dispatcher is shut down");
+        CompletableFuture<Result> future = waiters.computeIfAbsent(command.id(), id -> new CompletableFuture<>());
+        Admission admission = store.admit(command, source);
+        switch (admission.kind()) {
+            case FINISHED:
+                waiters.remove(command.id(), future);
+                future.complete(admission.result());
+                break;
+            case PENDING:
+                listeners.forEach(l -> l.accepted(command.id()));
+                // it may have finished between admit and the waiter's registration
+                store.get(command.id()).map(CommandRecord::result).ifPresent(this::completeWaiter);
+                break;
+            case NEW:
+                listeners.forEach(l -> l.accepted(command.id()));
+                schedule(command);
+                break;
+            default:
+                throw new IllegalStateException(admission.kind().name());
+        }
+        return new Submission(admission.kind(), future);
+    }
+
+    /** Runs commands that were recorded before a restart but never started. */
+    void resume(List<CommandRecord> received) {
+        for (CommandRecord r : received) {
+            waiters.computeIfAbsent(r.command().id(), id -> new CompletableFuture<>());
+            schedule(r.command());
+        }
+    }
+
+    /** Cancels a queued or running command; a finished or unknown one is left alone. */
+    boolean cancel(String id) {
+        Job job = jobs.get(id);
+        if (job == null) return false;
+        if (job.state.compareAndSet(JobState.QUEUED, JobState.DONE)) {
+            finish(job, new Result(id, Status.CANCELLED, null, "", false, "cancelled before it started", null, null,
+                now()));
+            return true;
+        }
+        ExecutionContext ctx = job.context;
+        if (ctx != null && job.state.get() == JobState.RUNNING) {
+            stop(job, ctx, Status.CANCELLED);
+            return true;
+        }
+        return false;
+    }
+
+    /** @return the ids of commands queued or running now */
+    Map<String, String> active() {
+        Map<String, String> out = new HashMap<>();
+        jobs.forEach((id, job) -> out.put(id, job.state.get().name().toLowerCase()));
+        return out;
+    }
+
+    Optional<CompletableFuture<Result>> waiter(String id) { return Optional.ofNullable(waiters.get(id)); }
+
+    private void schedule(Command command) {
+        Optional<String> rejection = rejectionOf(command);
+        if (rejection.isPresent()) {
+            finishWithoutJob(new Result(command.id(), Status.REJECTED, null, "", false, rejection.get(), null, null,
+                now()));
+            return;
+        }
+        String key = registry.lookup(command.action()).map(h -> h.concurrencyKey).orElse(null);
+        Job job = new Job(command, key == null ? "id:" + command.id() : "key:" + key);
+        jobs.put(command.id(), job);
+        boolean start;
+        synchronized (lanes) {
+            ArrayDeque<Job> lane = lanes.get(job.lane);
+            if (lane == null) {
+                lanes.put(job.lane, new ArrayDeque<>());
+                start = true;
+            } else {
+                lane.add(job);
+                start = false;
+            }
+        }
+        if (start) pool.execute(job);
+    }
+
+    private Optional<String> rejectionOf(Command c) {
+        Instant now = now();
+        if (c.expiresAt() != null && c.expiresAt().isBefore(now)) return Optional.of("expired");
+        if (c.issuedAt() != null && c.issuedAt().isBefore(now.minus(limits.retention))) return Optional.of("expired");
+        if (registry.lookup(c.action()).isEmpty()) return Optional.of(unknownAction(c.action()));
+        return Optional.empty();
+    }
+
+    private String unknownAction(String action) {
+        return "unknown action '" + action + "'; known actions: " + String.join(", ", registry.actions().keySet());
+    }
+
+    private void laneDone(Job job) {
+        Job next;
+        synchronized (lanes) {
+            ArrayDeque<Job> lane = lanes.get(job.lane);
+            next = lane == null ? null : lane.poll();
+            if (next == null) lanes.remove(job.lane);
+        }
+        if (next != null && !closed) pool.execute(next);
+    }
+
+    private void execute(Job job) {
+        Command c = job.command;
+        // the handler may have gone (bundle stopped) while the command waited in its lane
+        Optional<HandlerRegistry.Registration> handler = registry.lookup(c.action());
+        if (handler.isEmpty()) {
+            finish(job, new Result(c.id(), Status.REJECTED, null, "", false, unknownAction(c.action()), null, null,
+                now()));
+            return;
+        }
+        ExecutionContext ctx = new ExecutionContext(c, limits.maxOutputBytes,
+            (id, pct, msg) -> listeners.forEach(l -> l.progress(id, pct, msg)));
+        ctx.runningOn(Thread.currentThread());
+        Instant started = now();
+        store.markRunning(c.id(), started);
+        job.context = ctx;
+        int timeout = c.timeoutSeconds() == null ? limits.maxCommandSeconds
+            : Math.min(c.timeoutSeconds(), limits.maxCommandSeconds);
+        ScheduledFuture<?> watchdog = timer.schedule(() -> stop(job, ctx, Status.TIMED_OUT), timeout, TimeUnit.SECONDS);
+        Status status;
+        String error = null;
+        Object data = null;
+        try {
+            data = handler.get().handler.handle(ctx);
+            status = Status.SUCCEEDED;
+        } catch (CommandCancelledException | InterruptedException e) {
+            status = Status.FAILED;
+            error = "interrupted: " + e.getMessage();
+        } catch (CommandException e) {
+            status = Status.FAILED;
+            error = e.getMessage();
+        } catch (Exception | LinkageError e) {
+            status = Status.FAILED;
+            error = "handler error: " + e;
+            LOG.log(Level.WARNING, "handler of " + c.action() + " threw for command " + c.id(), e);
+        } finally {
+            watchdog.cancel(false);
+            ctx.detach();
+            Thread.interrupted(); // a stop's interrupt belongs to this run only
+        }
+        Status stopped = ctx.stopReason();
+        if (stopped != null) {
+            status = stopped;
+            error = stopped == Status.TIMED_OUT ? "timed out after " + timeout + " s; process tree killed"
+                : "cancelled while running; process tree killed";
+            data = null;
+        }
+        finish(job, new Result(c.id(), status, ctx.exitCodeOrNull(), ctx.cappedOutput().text(),
+            ctx.cappedOutput().truncated(), error, data, started, now()));
+    }
+
+    /** Signals a stop; if the handler has not returned within the grace time, its result is written without it. */
+    private void stop(Job job, ExecutionContext ctx, Status reason) {
+        ctx.stop(reason);
+        timer.schedule(() -> {
+            if (job.finished.get()) return;
+            LOG.warning(() -> "handler of " + job.command.action() + " did not stop within "
+                + limits.stopGrace.toSeconds() + " s; its result is written without it");
+            String error = (reason == Status.TIMED_OUT ? "timed out" : "cancelled")
+                + "; the handler did not stop and was abandoned";
+            finish(job, new Result(job.command.id(), reason, ctx.exitCodeOrNull(), ctx.cappedOutput().text(),
+                ctx.cappedOutput().truncated(), error, null, null, now()));
+        }, limits.stopGrace.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    private void finish(Job job, Result result) {
+        if (!job.finished.compareAndSet(false, true)) return;
+        job.state.set(JobState.DONE);
+        try {
+            finishWithoutJob(result);
+        } finally {
+            jobs.remove(job.command.id(), job);
+        }
+    }
+
+    private void finishWithoutJob(Result result) {
+        try {
+            store.finish(result);
+        } catch (RuntimeException e) {
+            // the store refused (already terminal) or failed: the stored state stays the truth
+            LOG.log(Level.SEVERE, "cannot store the result of " + result.id(), e);
+            return;
+        }
+        LOG.fine(() -> "command " + result);
+        for (Listener l : listeners) {
+            try {
+                l.result(result);
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "result listener failed for " + result.id(), e);
+            }
+        }
+        completeWaiter(result);
+    }
+
+    private void completeWaiter(Result result) {
+        CompletableFuture<Result> f = waiters.remove(result.id());
+        if (f != null) f.complete(result);
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        pool.shutdownNow();
+        for (Job job : jobs.values()) {
+            ExecutionContext ctx = job.context;
+            if (ctx != null) ctx.stop(Status.CANCELLED);
+        }
+        try {
+            pool.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        timer.shutdownNow();
+    }
+
+    /** The store keeps milliseconds; so does every result, so a live result equals its stored copy. */
+    private Instant now() {
+        return clock.instant().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
+    }
+
+    private static ThreadFactory named(String prefix) {
+        AtomicInteger n = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+}

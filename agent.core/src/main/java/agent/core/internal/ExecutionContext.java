@@ -1,0 +1,136 @@
+package agent.core.internal;
+
+import java.io.ByteArrayOutputStream;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+import agent.api.Command;
+import agent.api.CommandCancelledException;
+import agent.api.CommandContext;
+import agent.api.Output;
+import agent.api.Params;
+import agent.api.ProcessResult;
+import agent.api.ProcessSpec;
+import agent.api.Status;
+
+/** The {@link CommandContext} of one run: owns the output, the processes it started and the stop signal. */
+final class ExecutionContext implements CommandContext {
+    /** Captured process output is for parsing (lsblk JSON and the like); more than this is a runaway. */
+    private static final int MAX_CAPTURE = 16 * 1024 * 1024;
+
+    interface ProgressSink {
+        void progress(String id, Integer percent, String message);
+    }
+
+    private final Command command;
+    private final Params params;
+    private final CappedOutput output;
+    private final ProgressSink progress;
+    private final Set<Process> processes = ConcurrentHashMap.newKeySet();
+    private volatile Status stopReason; // CANCELLED or TIMED_OUT once stopped
+    private volatile Integer exitCode;
+    private Thread worker; // guarded by this
+
+    ExecutionContext(Command command, int maxOutputBytes, ProgressSink progress) {
+        this.command = command;
+        this.params = new ParamsImpl(command.params());
+        this.output = new CappedOutput(maxOutputBytes);
+        this.progress = progress;
+    }
+
+    @Override
+    public Command command() { return command; }
+
+    @Override
+    public Params params() { return params; }
+
+    @Override
+    public Output output() { return output; }
+
+    CappedOutput cappedOutput() { return output; }
+
+    @Override
+    public void progress(Integer percent, String message) {
+        if (percent != null && (percent < 0 || percent > 100)) {
+            throw new IllegalArgumentException("progress percent must be 0..100, got " + percent);
+        }
+        progress.progress(command.id(), percent, message);
+    }
+
+    @Override
+    public boolean isCancelled() { return stopReason != null; }
+
+    @Override
+    public void checkCancelled() throws CommandCancelledException {
+        Status s = stopReason;
+        if (s != null) throw new CommandCancelledException(describe(s));
+    }
+
+    Status stopReason() { return stopReason; }
+
+    Integer exitCodeOrNull() { return exitCode; }
+
+    @Override
+    public void exitCode(int code) { this.exitCode = code; }
+
+    synchronized void runningOn(Thread t) { this.worker = t; }
+
+    /** The handler returned: from now on a stop must not interrupt the pool thread, which runs other work. */
+    synchronized void detach() { this.worker = null; }
+
+    /** Stops the run: marks it, kills every process tree it started, and interrupts its thread. */
+    synchronized void stop(Status reason) {
+        if (stopReason != null) return;
+        stopReason = reason;
+        for (Process p : processes) ProcessTrees.kill(p.toHandle());
+        if (worker != null) worker.interrupt();
+    }
+
+    @Override
+    public ProcessResult exec(ProcessSpec spec) throws IOException, CommandCancelledException {
+        checkCancelled();
+        ProcessBuilder pb = new ProcessBuilder(spec.command()).redirectErrorStream(true)
+            .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+        if (spec.directory() != null) pb.directory(spec.directory().toFile());
+        pb.environment().putAll(spec.environment());
+        Process p;
+        try {
+            p = pb.start();
+        } catch (IOException e) {
+            throw new IOException("cannot run '" + spec.command().get(0) + "': " + e.getMessage(), e);
+        }
+        processes.add(p);
+        try {
+            if (stopReason != null) ProcessTrees.kill(p.toHandle()); // stopped between the check and the start
+            ByteArrayOutputStream captured = spec.captures() ? new ByteArrayOutputStream() : null;
+            try (InputStream in = p.getInputStream()) {
+                byte[] buf = new byte[8192];
+                int n;
+                while ((n = in.read(buf)) > 0) {
+                    if (captured == null) output.write(buf, 0, n);
+                    else if (captured.size() + n <= MAX_CAPTURE) captured.write(buf, 0, n);
+                }
+            }
+            int code = p.waitFor();
+            checkCancelled();
+            return new ProcessResult(code, captured == null ? null : captured.toString(StandardCharsets.UTF_8));
+        } catch (InterruptedException e) {
+            ProcessTrees.kill(p.toHandle());
+            throw new CommandCancelledException(stopReason == null ? "interrupted" : describe(stopReason));
+        } catch (IOException e) {
+            checkCancelled(); // a pipe closed by the kill is the cancellation, not an I/O error
+            throw e;
+        } finally {
+            processes.remove(p);
+            if (p.isAlive()) ProcessTrees.kill(p.toHandle());
+        }
+    }
+
+    static String describe(Status s) {
+        return s == Status.TIMED_OUT ? "timed out" : "cancelled";
+    }
+}

@@ -1,0 +1,149 @@
+package agent.core.internal;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.io.StringReader;
+import java.lang.reflect.Type;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
+import com.google.gson.Strictness;
+import com.google.gson.ToNumberPolicy;
+import com.google.gson.reflect.TypeToken;
+import com.google.gson.stream.JsonReader;
+
+import agent.api.Command;
+import agent.api.Result;
+
+/** The JSON shapes of PROTOCOL.md: commands in, results out. Errors name the field and where it was. */
+final class Wire {
+    static final Gson GSON = new GsonBuilder().disableHtmlEscaping()
+        .setObjectToNumberStrategy(ToNumberPolicy.LONG_OR_DOUBLE).create();
+    static final Gson PRETTY = new GsonBuilder().disableHtmlEscaping().setPrettyPrinting().serializeNulls()
+        .setObjectToNumberStrategy(ToNumberPolicy.LONG_OR_DOUBLE).create();
+    private static final Type MAP = new TypeToken<Map<String, Object>>() {}.getType();
+    /** {@code <plugin>.<verb>}: lower-case dotted words (PROTOCOL.md §7). */
+    static final Pattern ACTION = Pattern.compile("[a-z][a-z0-9_-]*(\\.[a-zA-Z][a-zA-Z0-9_-]*)+");
+
+    /** A malformed document or field; the message names it. */
+    static final class WireException extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        WireException(String message) { super(message); }
+    }
+
+    private Wire() {}
+
+    /**
+     * Parses strict JSON (no comments, no trailing garbage).
+     *
+     * @param what names the document in errors, e.g. "tasks file /x.json"
+     */
+    static JsonElement parse(Reader in, String what) throws WireException {
+        try {
+            JsonReader r = new JsonReader(in);
+            r.setStrictness(Strictness.STRICT);
+            JsonElement e = JsonParser.parseReader(r);
+            if (r.peek() != com.google.gson.stream.JsonToken.END_DOCUMENT) {
+                throw new WireException(what + ": unexpected content after the JSON value " + location(r));
+            }
+            return e;
+        } catch (JsonParseException | IOException | IllegalStateException e) {
+            throw new WireException(what + ": not valid JSON: " + cleanGsonMessage(e));
+        }
+    }
+
+    static JsonElement parse(String text, String what) throws WireException {
+        return parse(new StringReader(text), what);
+    }
+
+    private static String location(JsonReader r) {
+        String s = r.toString(); // "JsonReader at line L column C path $"
+        int i = s.indexOf(" at ");
+        return i < 0 ? "" : s.substring(i + 1);
+    }
+
+    /** Gson appends a troubleshooting URL to its messages; the line and column are what a user needs. */
+    static String cleanGsonMessage(Throwable e) {
+        Throwable t = e.getCause() != null && e instanceof JsonParseException ? e.getCause() : e;
+        String m = String.valueOf(t.getMessage());
+        int i = m.indexOf("\nSee https://");
+        return i < 0 ? m : m.substring(0, i);
+    }
+
+    /** Reads a command object; {@code where} names it in errors, e.g. {@code commands[3]}. */
+    static Command command(JsonElement e, String where) throws WireException {
+        if (e == null || !e.isJsonObject()) throw new WireException(where + " must be a JSON object");
+        JsonObject o = e.getAsJsonObject();
+        String id = requiredString(o, "id", where);
+        String action = requiredString(o, "action", where);
+        if (!ACTION.matcher(action).matches()) {
+            throw new WireException(where + ".action must be a dotted name like 'agent.ping', got '" + action + "'");
+        }
+        Map<String, Object> params = new LinkedHashMap<>();
+        JsonElement p = o.get("params");
+        if (p != null && !p.isJsonNull()) {
+            if (!p.isJsonObject()) throw new WireException(where + ".params must be a JSON object");
+            params = GSON.fromJson(p, MAP);
+        }
+        Integer timeout = null;
+        JsonElement t = o.get("timeoutSeconds");
+        if (t != null && !t.isJsonNull()) {
+            if (!t.isJsonPrimitive() || !t.getAsJsonPrimitive().isNumber() || t.getAsDouble() != Math.rint(t.getAsDouble())
+                || t.getAsDouble() < 1 || t.getAsDouble() > Integer.MAX_VALUE) {
+                throw new WireException(where + ".timeoutSeconds must be a positive integer, got " + t);
+            }
+            timeout = t.getAsInt();
+        }
+        return new Command(id, action, params, timeout, time(o, "issuedAt", where), time(o, "expiresAt", where));
+    }
+
+    private static String requiredString(JsonObject o, String field, String where) throws WireException {
+        JsonElement v = o.get(field);
+        if (v == null || v.isJsonNull()) throw new WireException(where + "." + field + " is required");
+        if (!v.isJsonPrimitive() || !v.getAsJsonPrimitive().isString() || v.getAsString().isBlank()) {
+            throw new WireException(where + "." + field + " must be a non-empty string, got " + v);
+        }
+        return v.getAsString();
+    }
+
+    private static Instant time(JsonObject o, String field, String where) throws WireException {
+        JsonElement v = o.get(field);
+        if (v == null || v.isJsonNull()) return null;
+        try {
+            return Instant.parse(v.getAsString());
+        } catch (DateTimeParseException | UnsupportedOperationException | IllegalStateException e) {
+            throw new WireException(where + "." + field + " must be an RFC 3339 UTC time like 2026-11-23T22:56:11Z, got " + v);
+        }
+    }
+
+    /** The result object of PROTOCOL.md §3, without {@code type}. */
+    static JsonObject result(Result r) {
+        JsonObject o = new JsonObject();
+        o.addProperty("id", r.id());
+        o.addProperty("status", r.status().wireName());
+        if (r.exitCode() != null) o.addProperty("exitCode", r.exitCode());
+        o.addProperty("output", r.output());
+        o.addProperty("outputTruncated", r.outputTruncated());
+        if (r.error() != null) o.addProperty("error", r.error());
+        if (r.data() != null) o.add("data", GSON.toJsonTree(r.data()));
+        if (r.startedAt() != null) o.addProperty("startedAt", r.startedAt().toString());
+        o.addProperty("finishedAt", r.finishedAt().toString());
+        return o;
+    }
+
+    static Map<String, Object> params(String json, String where) throws WireException {
+        JsonElement e = parse(json, where);
+        if (!e.isJsonObject()) throw new WireException(where + " must be a JSON object, got " + e);
+        return GSON.fromJson(e, MAP);
+    }
+}

@@ -1,0 +1,288 @@
+package agent.core.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import agent.api.Command;
+import agent.api.CommandHandler;
+import agent.api.ProcessSpec;
+import agent.api.Result;
+import agent.api.Status;
+import agent.store.Admission;
+import agent.store.internal.SqliteCommandStore;
+
+class DispatcherTest {
+    @TempDir
+    Path dir;
+    SqliteCommandStore store;
+    HandlerRegistry registry;
+    Dispatcher dispatcher;
+    long serviceIds;
+
+    @BeforeEach
+    void start() {
+        store = SqliteCommandStore.open(dir.resolve("commands.db"));
+        registry = new HandlerRegistry();
+        register("agent.ping", null, new PingHandler());
+        dispatcher = new Dispatcher(store, registry,
+            new Limits(4, 60, 4096, Duration.ofDays(30), Duration.ofSeconds(3)), Clock.systemUTC());
+    }
+
+    @AfterEach
+    void stop() {
+        dispatcher.close();
+        store.close();
+    }
+
+    private void register(String action, String key, CommandHandler h) {
+        registry.add(new HandlerRegistry.Registration(h, List.of(action), key, "test", 0, ++serviceIds));
+    }
+
+    private static Command cmd(String action, Map<String, Object> params) {
+        return new Command(UUID.randomUUID().toString(), action, params, null, Instant.now(), null);
+    }
+
+    private Result run(Command c) throws Exception {
+        return dispatcher.submit(c, "test").result.get(30, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void pingSucceedsAndEchoes() throws Exception {
+        Result r = run(cmd("agent.ping", Map.of("echo", "hello")));
+        assertThat(r.status()).isEqualTo(Status.SUCCEEDED);
+        assertThat(r.data()).isEqualTo(Map.of("echo", "hello"));
+        assertThat(store.get(r.id()).orElseThrow().status()).isEqualTo(Status.SUCCEEDED);
+        assertThat(store.outbox(10)).extracting(Result::id).contains(r.id());
+    }
+
+    @Test
+    void commandsWithTheSameConcurrencyKeyRunOneAtATimeInArrivalOrder() throws Exception {
+        AtomicInteger running = new AtomicInteger();
+        AtomicInteger maxSeen = new AtomicInteger();
+        List<String> order = java.util.Collections.synchronizedList(new ArrayList<>());
+        CommandHandler serial = ctx -> {
+            int now = running.incrementAndGet();
+            maxSeen.accumulateAndGet(now, Math::max);
+            order.add((String) ctx.params().raw("n"));
+            Thread.sleep(80);
+            running.decrementAndGet();
+            return null;
+        };
+        register("disk.a", "disk", serial);
+        register("disk.b", "disk", serial);
+        List<Command> cmds = new ArrayList<>();
+        for (int i = 0; i < 6; i++) cmds.add(cmd(i % 2 == 0 ? "disk.a" : "disk.b", Map.of("n", "" + i)));
+        List<Dispatcher.Submission> subs = new ArrayList<>();
+        for (Command c : cmds) subs.add(dispatcher.submit(c, "test"));
+        for (Dispatcher.Submission s : subs) assertThat(s.result.get(30, TimeUnit.SECONDS).status()).isEqualTo(Status.SUCCEEDED);
+        assertThat(maxSeen.get()).isEqualTo(1);
+        assertThat(order).containsExactly("0", "1", "2", "3", "4", "5");
+    }
+
+    @Test
+    void commandsWithoutAKeyRunInParallelUpToThePoolSize() throws Exception {
+        CountDownLatch together = new CountDownLatch(4);
+        register("test.parallel", null, ctx -> {
+            together.countDown();
+            return together.await(10, TimeUnit.SECONDS); // true only if 4 ran at once
+        });
+        List<Dispatcher.Submission> subs = new ArrayList<>();
+        for (int i = 0; i < 4; i++) subs.add(dispatcher.submit(cmd("test.parallel", Map.of()), "test"));
+        for (Dispatcher.Submission s : subs) assertThat(s.result.get(30, TimeUnit.SECONDS).data()).isEqualTo(true);
+    }
+
+    /** A handler that starts a shell with two background sleeps and writes all three pids to a file. */
+    private Path registerProcessTree(String action) {
+        Path pids = dir.resolve(action + ".pids");
+        register(action, null, ctx -> ctx.exec(ProcessSpec.of("sh", "-c",
+            "echo $$ > \"$1\"; sleep 300 & echo $! >> \"$1\"; sleep 300 & echo $! >> \"$1\"; echo started; wait", "sh",
+            pids.toString())).exitCode());
+        return pids;
+    }
+
+    private static List<Long> readPids(Path file) throws Exception {
+        for (int i = 0; i < 100; i++) {
+            if (Files.exists(file) && Files.readAllLines(file).size() == 3) break;
+            Thread.sleep(50);
+        }
+        List<Long> out = new ArrayList<>();
+        for (String l : Files.readAllLines(file)) out.add(Long.parseLong(l.trim()));
+        assertThat(out).hasSize(3);
+        return out;
+    }
+
+    /** Gone, or a zombie waiting for a reaper: either way no longer running. */
+    private static boolean gone(long pid) {
+        Path stat = Path.of("/proc/" + pid + "/stat");
+        try {
+            if (!Files.exists(stat)) return true;
+            String s = Files.readString(stat);
+            return s.substring(s.lastIndexOf(')') + 2).startsWith("Z");
+        } catch (Exception e) {
+            return true;
+        }
+    }
+
+    private static void assertAllGone(List<Long> pids) throws Exception {
+        for (int i = 0; i < 50 && !pids.stream().allMatch(DispatcherTest::gone); i++) Thread.sleep(100);
+        assertThat(pids).allMatch(DispatcherTest::gone, "process is gone");
+    }
+
+    @Test
+    void aTimeoutKillsTheWholeProcessTree() throws Exception {
+        Path pidFile = registerProcessTree("test.tree");
+        Command c = new Command(UUID.randomUUID().toString(), "test.tree", Map.of(), 1, Instant.now(), null);
+        Dispatcher.Submission s = dispatcher.submit(c, "test");
+        List<Long> pids = readPids(pidFile);
+        assertThat(pids).noneMatch(DispatcherTest::gone);
+
+        Result r = s.result.get(30, TimeUnit.SECONDS);
+
+        assertThat(r.status()).isEqualTo(Status.TIMED_OUT);
+        assertThat(r.error()).contains("timed out after 1 s");
+        assertThat(r.output()).contains("started");
+        assertAllGone(pids);
+    }
+
+    @Test
+    void cancellingARunningCommandKillsItsProcessTree() throws Exception {
+        Path pidFile = registerProcessTree("test.tree");
+        Command c = cmd("test.tree", Map.of());
+        Dispatcher.Submission s = dispatcher.submit(c, "test");
+        List<Long> pids = readPids(pidFile);
+
+        assertThat(dispatcher.cancel(c.id())).isTrue();
+        Result r = s.result.get(30, TimeUnit.SECONDS);
+
+        assertThat(r.status()).isEqualTo(Status.CANCELLED);
+        assertAllGone(pids);
+        assertThat(dispatcher.cancel(c.id())).as("cancel of a finished command is ignored").isFalse();
+    }
+
+    @Test
+    void cancellingAQueuedCommandNeverRunsIt() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicInteger runs = new AtomicInteger();
+        register("disk.slow", "disk", ctx -> {
+            runs.incrementAndGet();
+            release.await(20, TimeUnit.SECONDS);
+            return null;
+        });
+        Dispatcher.Submission first = dispatcher.submit(cmd("disk.slow", Map.of()), "test");
+        Command queued = cmd("disk.slow", Map.of());
+        Dispatcher.Submission second = dispatcher.submit(queued, "test");
+
+        assertThat(dispatcher.cancel(queued.id())).isTrue();
+        Result r = second.result.get(10, TimeUnit.SECONDS);
+        release.countDown();
+        first.result.get(10, TimeUnit.SECONDS);
+
+        assertThat(r.status()).isEqualTo(Status.CANCELLED);
+        assertThat(r.startedAt()).isNull();
+        assertThat(runs.get()).isEqualTo(1);
+    }
+
+    @Test
+    void anUnknownActionIsRejectedNamingTheKnownActions() throws Exception {
+        Result r = run(cmd("nope.missing", Map.of()));
+        assertThat(r.status()).isEqualTo(Status.REJECTED);
+        assertThat(r.error()).isEqualTo("unknown action 'nope.missing'; known actions: agent.ping");
+    }
+
+    @Test
+    void badParamsFailNamingTheField() throws Exception {
+        Result r = run(cmd("agent.ping", Map.of("sleepMs", "soon")));
+        assertThat(r.status()).isEqualTo(Status.FAILED);
+        assertThat(r.error()).isEqualTo("param 'sleepMs' must be an integer, got 'soon'");
+
+        Result tooLong = run(cmd("agent.ping", Map.of("sleepMs", 600_001L)));
+        assertThat(tooLong.error()).isEqualTo("param 'sleepMs' must be 0..600000, got 600001");
+    }
+
+    @Test
+    void aDuplicateIdIsAnsweredFromTheStoreAndNeverRunsTwice() throws Exception {
+        AtomicInteger runs = new AtomicInteger();
+        register("test.count", null, ctx -> runs.incrementAndGet());
+        Command c = cmd("test.count", Map.of());
+        Result first = run(c);
+        Dispatcher.Submission again = dispatcher.submit(c, "test");
+
+        assertThat(again.kind).isEqualTo(Admission.Kind.FINISHED);
+        assertThat(again.result.get(1, TimeUnit.SECONDS).finishedAt()).isEqualTo(first.finishedAt());
+        assertThat(runs.get()).isEqualTo(1);
+    }
+
+    @Test
+    void aDuplicateOfARunningCommandIsPendingAndGetsTheSameResult() throws Exception {
+        Command c = cmd("agent.ping", Map.of("sleepMs", 300L));
+        Dispatcher.Submission first = dispatcher.submit(c, "test");
+        Dispatcher.Submission dup = dispatcher.submit(c, "test");
+        assertThat(dup.kind).isEqualTo(Admission.Kind.PENDING);
+        assertThat(dup.result.get(10, TimeUnit.SECONDS).status()).isEqualTo(Status.SUCCEEDED);
+        assertThat(first.result.get(10, TimeUnit.SECONDS).status()).isEqualTo(Status.SUCCEEDED);
+    }
+
+    @Test
+    void anExpiredCommandIsRejectedWithoutRunning() throws Exception {
+        Command late = new Command(UUID.randomUUID().toString(), "agent.ping", Map.of(), null, Instant.now(),
+            Instant.now().minusSeconds(1));
+        Command ancient = new Command(UUID.randomUUID().toString(), "agent.ping", Map.of(), null,
+            Instant.now().minus(Duration.ofDays(31)), null);
+        for (Command c : List.of(late, ancient)) {
+            Result r = run(c);
+            assertThat(r.status()).isEqualTo(Status.REJECTED);
+            assertThat(r.error()).isEqualTo("expired");
+            assertThat(r.startedAt()).isNull();
+        }
+    }
+
+    @Test
+    void outputBeyondTheCapKeepsTheFirstAndLastHalves() throws Exception {
+        register("test.loud", null, ctx -> {
+            ctx.output().write("BEGIN");
+            for (int i = 0; i < 1000; i++) ctx.output().write("..........");
+            ctx.output().write("END");
+            return null;
+        });
+        Result r = run(cmd("test.loud", Map.of()));
+        assertThat(r.outputTruncated()).isTrue();
+        assertThat(r.output()).startsWith("BEGIN").endsWith("END").contains("bytes of output omitted");
+        assertThat(r.output().length()).isLessThan(4096 + 100);
+    }
+
+    @Test
+    void aHandlerExceptionFailsTheCommandAndTheDispatcherGoesOn() throws Exception {
+        register("test.boom", null, ctx -> {
+            throw new IllegalStateException("kaput");
+        });
+        Result r = run(cmd("test.boom", Map.of()));
+        assertThat(r.status()).isEqualTo(Status.FAILED);
+        assertThat(r.error()).contains("kaput");
+        assertThat(run(cmd("agent.ping", Map.of())).status()).isEqualTo(Status.SUCCEEDED);
+    }
+
+    @Test
+    void aMissingProgramFailsNamingIt() throws Exception {
+        register("test.missing", null, ctx -> ctx.exec(ProcessSpec.of("/nonexistent/tool", "x")).exitCode());
+        Result r = run(cmd("test.missing", Map.of()));
+        assertThat(r.status()).isEqualTo(Status.FAILED);
+        assertThat(r.error()).contains("cannot run '/nonexistent/tool'");
+    }
+}

@@ -1,0 +1,86 @@
+package agent.store;
+
+import java.time.Instant;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import org.osgi.annotation.versioning.ProviderType;
+
+import agent.api.Command;
+import agent.api.Result;
+import agent.api.Status;
+
+/**
+ * The durable state of every command id (PROTOCOL.md §6). Each method that changes state returns only after
+ * the change is committed and synced to disk. Thread-safe.
+ */
+@ProviderType
+public interface CommandStore extends AutoCloseable {
+
+    /**
+     * Records a command as {@code received}, unless its id is known.
+     *
+     * @param command the command
+     * @param source  where it came from ({@code server}, {@code offline}, {@code shell})
+     * @return whether it is new, still pending, or finished (with its stored result)
+     */
+    Admission admit(Command command, String source);
+
+    /**
+     * {@code received} → {@code running}.
+     *
+     * @param id        the command id
+     * @param startedAt when the handler starts
+     * @throws StoreException if the command is not {@code received}
+     */
+    void markRunning(String id, Instant startedAt);
+
+    /**
+     * {@code received} or {@code running} → the result's terminal status; the result joins the outbox.
+     *
+     * @param result the one result of the command
+     * @throws StoreException if the command is unknown or already finished
+     */
+    void finish(Result result);
+
+    /**
+     * Start-up recovery: every {@code running} command becomes {@code interrupted} with this reason.
+     *
+     * @param reason error text of the interrupted results, naming the restart
+     * @return the interrupted results and the commands still {@code received}, to be run
+     */
+    Recovery recover(String reason);
+
+    /** @param id a command id @return its record, if known */
+    Optional<CommandRecord> get(String id);
+
+    /**
+     * @param limit  most records to return
+     * @param status only this status, or null for all
+     * @return the most recently received records first
+     */
+    List<CommandRecord> recent(int limit, Status status);
+
+    /** @param limit most results to return @return terminal results not yet acked, oldest first */
+    List<Result> outbox(int limit);
+
+    /** @param ids results the consumer has stored; they leave the outbox */
+    void ack(Collection<String> ids);
+
+    /**
+     * Deletes delivered records that finished before the cutoff. Undelivered results are kept.
+     *
+     * @param cutoff the oldest finish time to keep
+     * @return how many records were deleted
+     */
+    int prune(Instant cutoff);
+
+    /** @return the number of records per status */
+    Map<Status, Long> counts();
+
+    /** Closes the database; pending writes are committed first. */
+    @Override
+    void close();
+}

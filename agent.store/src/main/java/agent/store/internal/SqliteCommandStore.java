@@ -1,0 +1,448 @@
+package agent.store.internal;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Types;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+import org.sqlite.SQLiteConfig;
+import org.sqlite.SQLiteDataSource;
+
+import agent.api.Command;
+import agent.api.Result;
+import agent.api.Status;
+import agent.store.Admission;
+import agent.store.CommandRecord;
+import agent.store.CommandStore;
+import agent.store.Recovery;
+import agent.store.StoreException;
+
+/**
+ * The command store on one SQLite file. All writes run on one writer thread, which commits everything waiting
+ * in one transaction (group commit) and only then completes the callers' futures: a returned write is on disk.
+ * Reads use a second connection; WAL lets them run beside the writer.
+ */
+public final class SqliteCommandStore implements CommandStore {
+    private static final Logger LOG = Logger.getLogger("agent.store");
+    private static final int MAX_BATCH = 256;
+    private static final String COLUMNS = "id, action, params, timeout_seconds, issued_at, expires_at, source, status,"
+        + " received_at, started_at, finished_at, exit_code, output, output_truncated, error, data, delivered";
+
+    @FunctionalInterface
+    private interface Work<T> {
+        T run(Connection c) throws SQLException;
+    }
+
+    private static final class Write<T> {
+        final Work<T> work;
+        final CompletableFuture<T> done = new CompletableFuture<>();
+
+        Write(Work<T> work) { this.work = work; }
+    }
+
+    private final String file;
+    private final Connection writeConnection;
+    private final Connection readConnection;
+    private final BlockingQueue<Write<?>> queue = new LinkedBlockingQueue<>();
+    private final Thread writer;
+    private volatile boolean closed;
+
+    private SqliteCommandStore(String file, Connection writeConnection, Connection readConnection) {
+        this.file = file;
+        this.writeConnection = writeConnection;
+        this.readConnection = readConnection;
+        this.writer = new Thread(this::writeLoop, "outpost-store-writer");
+        this.writer.setDaemon(true);
+        this.writer.start();
+    }
+
+    /**
+     * Opens or creates the database file, runs migrations.
+     *
+     * @param file path of the database file
+     * @return the store
+     */
+    public static SqliteCommandStore open(java.nio.file.Path file) {
+        SQLiteConfig config = new SQLiteConfig();
+        config.setJournalMode(SQLiteConfig.JournalMode.WAL);
+        config.setSynchronous(SQLiteConfig.SynchronousMode.FULL);
+        config.setBusyTimeout(10_000);
+        SQLiteDataSource ds = new SQLiteDataSource(config);
+        ds.setUrl("jdbc:sqlite:" + file);
+        Connection w = null;
+        try {
+            w = ds.getConnection();
+            w.setAutoCommit(false);
+            Schema.migrate(w, file.toString());
+            Connection r = ds.getConnection();
+            return new SqliteCommandStore(file.toString(), w, r);
+        } catch (SQLException e) {
+            closeQuietly(w);
+            throw new StoreException("cannot open command store " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    // ---- writes -------------------------------------------------------------------------------------
+
+    @Override
+    public Admission admit(Command command, String source) {
+        return write(c -> {
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO commands (id, action, params, timeout_seconds,"
+                + " issued_at, expires_at, source, status, received_at) VALUES (?,?,?,?,?,?,?,?,?)"
+                + " ON CONFLICT(id) DO NOTHING")) {
+                ps.setString(1, command.id());
+                ps.setString(2, command.action());
+                ps.setString(3, Json.write(command.params()));
+                setInteger(ps, 4, command.timeoutSeconds());
+                setInstant(ps, 5, command.issuedAt());
+                setInstant(ps, 6, command.expiresAt());
+                ps.setString(7, source);
+                ps.setString(8, Status.RECEIVED.wireName());
+                ps.setLong(9, System.currentTimeMillis());
+                if (ps.executeUpdate() == 1) return new Admission(Admission.Kind.NEW, Status.RECEIVED, null);
+            }
+            CommandRecord existing = select(c, command.id())
+                .orElseThrow(() -> new SQLException("command " + command.id() + " vanished during admission"));
+            return existing.status().isTerminal()
+                ? new Admission(Admission.Kind.FINISHED, existing.status(), existing.result())
+                : new Admission(Admission.Kind.PENDING, existing.status(), null);
+        });
+    }
+
+    @Override
+    public void markRunning(String id, Instant startedAt) {
+        int n = write(c -> {
+            try (PreparedStatement ps = c.prepareStatement(
+                "UPDATE commands SET status = ?, started_at = ? WHERE id = ? AND status = ?")) {
+                ps.setString(1, Status.RUNNING.wireName());
+                ps.setLong(2, startedAt.toEpochMilli());
+                ps.setString(3, id);
+                ps.setString(4, Status.RECEIVED.wireName());
+                return ps.executeUpdate();
+            }
+        });
+        if (n != 1) throw new StoreException("command " + id + " cannot start: it is " + describe(id));
+    }
+
+    @Override
+    public void finish(Result r) {
+        int n = write(c -> {
+            try (PreparedStatement ps = c.prepareStatement("UPDATE commands SET status = ?, started_at = ?,"
+                + " finished_at = ?, exit_code = ?, output = ?, output_truncated = ?, error = ?, data = ?"
+                + " WHERE id = ? AND status IN (?, ?)")) {
+                ps.setString(1, r.status().wireName());
+                setInstant(ps, 2, r.startedAt());
+                ps.setLong(3, r.finishedAt().toEpochMilli());
+                setInteger(ps, 4, r.exitCode());
+                ps.setString(5, r.output());
+                ps.setInt(6, r.outputTruncated() ? 1 : 0);
+                ps.setString(7, r.error());
+                ps.setString(8, r.data() == null ? null : Json.write(r.data()));
+                ps.setString(9, r.id());
+                ps.setString(10, Status.RECEIVED.wireName());
+                ps.setString(11, Status.RUNNING.wireName());
+                return ps.executeUpdate();
+            }
+        });
+        if (n != 1) throw new StoreException("command " + r.id() + " cannot finish as " + r.status().wireName()
+            + ": it is " + describe(r.id()));
+    }
+
+    @Override
+    public Recovery recover(String reason) {
+        return write(c -> {
+            long now = System.currentTimeMillis();
+            List<String> running = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT id FROM commands WHERE status = ? ORDER BY received_at")) {
+                ps.setString(1, Status.RUNNING.wireName());
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) running.add(rs.getString(1));
+                }
+            }
+            try (PreparedStatement ps = c.prepareStatement(
+                "UPDATE commands SET status = ?, finished_at = ?, error = ?, output = COALESCE(output, '') WHERE status = ?")) {
+                ps.setString(1, Status.INTERRUPTED.wireName());
+                ps.setLong(2, now);
+                ps.setString(3, reason);
+                ps.setString(4, Status.RUNNING.wireName());
+                ps.executeUpdate();
+            }
+            List<Result> interrupted = new ArrayList<>();
+            for (String id : running) select(c, id).map(CommandRecord::result).ifPresent(interrupted::add);
+            List<CommandRecord> toRun = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement(
+                "SELECT " + COLUMNS + " FROM commands WHERE status = ? ORDER BY received_at, rowid")) {
+                ps.setString(1, Status.RECEIVED.wireName());
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) toRun.add(record(rs));
+                }
+            }
+            return new Recovery(interrupted, toRun);
+        });
+    }
+
+    @Override
+    public void ack(Collection<String> ids) {
+        if (ids.isEmpty()) return;
+        write(c -> {
+            try (PreparedStatement ps = c.prepareStatement(
+                "UPDATE commands SET delivered = 1 WHERE id = ? AND finished_at IS NOT NULL")) {
+                for (String id : ids) {
+                    ps.setString(1, id);
+                    ps.addBatch();
+                }
+                ps.executeBatch();
+            }
+            return null;
+        });
+    }
+
+    @Override
+    public int prune(Instant cutoff) {
+        return write(c -> {
+            try (PreparedStatement ps = c.prepareStatement(
+                "DELETE FROM commands WHERE delivered = 1 AND finished_at IS NOT NULL AND finished_at < ?")) {
+                ps.setLong(1, cutoff.toEpochMilli());
+                return ps.executeUpdate();
+            }
+        });
+    }
+
+    // ---- reads --------------------------------------------------------------------------------------
+
+    @Override
+    public Optional<CommandRecord> get(String id) {
+        return read(c -> select(c, id));
+    }
+
+    @Override
+    public List<CommandRecord> recent(int limit, Status status) {
+        return read(c -> {
+            String sql = "SELECT " + COLUMNS + " FROM commands" + (status == null ? "" : " WHERE status = ?")
+                + " ORDER BY received_at DESC, rowid DESC LIMIT ?";
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+                int i = 1;
+                if (status != null) ps.setString(i++, status.wireName());
+                ps.setInt(i, limit);
+                List<CommandRecord> out = new ArrayList<>();
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) out.add(record(rs));
+                }
+                return out;
+            }
+        });
+    }
+
+    @Override
+    public List<Result> outbox(int limit) {
+        return read(c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM commands"
+                + " WHERE delivered = 0 AND finished_at IS NOT NULL ORDER BY finished_at, rowid LIMIT ?")) {
+                ps.setInt(1, limit);
+                List<Result> out = new ArrayList<>();
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) out.add(record(rs).result());
+                }
+                return out;
+            }
+        });
+    }
+
+    @Override
+    public Map<Status, Long> counts() {
+        return read(c -> {
+            Map<Status, Long> out = new EnumMap<>(Status.class);
+            try (Statement s = c.createStatement();
+                 ResultSet rs = s.executeQuery("SELECT status, COUNT(*) FROM commands GROUP BY status")) {
+                while (rs.next()) out.put(Status.fromWire(rs.getString(1)), rs.getLong(2));
+            }
+            return out;
+        });
+    }
+
+    @Override
+    public void close() {
+        if (closed) return;
+        closed = true;
+        writer.interrupt();
+        try {
+            writer.join(10_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        synchronized (readConnection) {
+            closeQuietly(readConnection);
+        }
+        closeQuietly(writeConnection);
+    }
+
+    // ---- machinery ----------------------------------------------------------------------------------
+
+    /**
+     * Queues a write and waits until it is committed. The wait ignores interrupts (re-asserting them after):
+     * a caller must never believe a durable write failed when it may have committed.
+     */
+    private <T> T write(Work<T> work) {
+        if (closed) throw new StoreException("command store " + file + " is closed");
+        Write<T> w = new Write<>(work);
+        queue.add(w);
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    return w.done.get();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                } catch (ExecutionException e) {
+                    Throwable cause = e.getCause();
+                    if (cause instanceof StoreException) throw (StoreException) cause;
+                    throw new StoreException("write to " + file + " failed: " + cause.getMessage(), cause);
+                }
+            }
+        } finally {
+            if (interrupted) Thread.currentThread().interrupt();
+        }
+    }
+
+    private <T> T read(Work<T> work) {
+        synchronized (readConnection) {
+            try {
+                return work.run(readConnection);
+            } catch (SQLException e) {
+                throw new StoreException("read from " + file + " failed: " + e.getMessage(), e);
+            }
+        }
+    }
+
+    private void writeLoop() {
+        List<Write<?>> batch = new ArrayList<>();
+        while (true) {
+            try {
+                Write<?> first = closed ? queue.poll() : queue.poll(1, TimeUnit.SECONDS);
+                if (first == null) {
+                    if (closed) return;
+                    continue;
+                }
+                batch.add(first);
+            } catch (InterruptedException e) {
+                if (!closed) continue; // only close() interrupts us; drain what is queued, then stop
+                continue;
+            }
+            queue.drainTo(batch, MAX_BATCH - 1);
+            commit(batch);
+            batch.clear();
+        }
+    }
+
+    /** Runs each write in its own savepoint (one failing write does not undo the others), then one commit. */
+    private void commit(List<Write<?>> batch) {
+        Object[] values = new Object[batch.size()];
+        Throwable[] errors = new Throwable[batch.size()];
+        try {
+            for (int i = 0; i < batch.size(); i++) {
+                try (Statement s = writeConnection.createStatement()) {
+                    s.execute("SAVEPOINT w");
+                    try {
+                        values[i] = batch.get(i).work.run(writeConnection);
+                        s.execute("RELEASE w");
+                    } catch (SQLException | RuntimeException e) {
+                        s.execute("ROLLBACK TO w");
+                        s.execute("RELEASE w");
+                        errors[i] = e;
+                    }
+                }
+            }
+            writeConnection.commit();
+        } catch (SQLException e) {
+            LOG.log(Level.SEVERE, "commit to " + file + " failed", e);
+            try {
+                writeConnection.rollback();
+            } catch (SQLException ignored) {
+                // the commit error is what the callers need to see
+            }
+            for (Write<?> w : batch) w.done.completeExceptionally(e);
+            return;
+        }
+        for (int i = 0; i < batch.size(); i++) complete(batch.get(i), values[i], errors[i]);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <T> void complete(Write<T> w, Object value, Throwable error) {
+        if (error != null) w.done.completeExceptionally(error);
+        else w.done.complete((T) value);
+    }
+
+    private String describe(String id) {
+        return get(id).map(r -> r.status().wireName()).orElse("unknown");
+    }
+
+    private static Optional<CommandRecord> select(Connection c, String id) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM commands WHERE id = ?")) {
+            ps.setString(1, id);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(record(rs)) : Optional.empty();
+            }
+        }
+    }
+
+    private static CommandRecord record(ResultSet rs) throws SQLException {
+        String id = rs.getString("id");
+        Command command = new Command(id, rs.getString("action"), Json.readMap(rs.getString("params")),
+            getInteger(rs, "timeout_seconds"), getInstant(rs, "issued_at"), getInstant(rs, "expires_at"));
+        Status status = Status.fromWire(rs.getString("status"));
+        Instant startedAt = getInstant(rs, "started_at");
+        Result result = null;
+        if (status.isTerminal()) {
+            result = new Result(id, status, getInteger(rs, "exit_code"), rs.getString("output"),
+                rs.getInt("output_truncated") != 0, rs.getString("error"), Json.read(rs.getString("data")), startedAt,
+                getInstant(rs, "finished_at"));
+        }
+        return new CommandRecord(command, rs.getString("source"), status, getInstant(rs, "received_at"), startedAt,
+            result, rs.getInt("delivered") != 0);
+    }
+
+    private static void setInteger(PreparedStatement ps, int i, Integer v) throws SQLException {
+        if (v == null) ps.setNull(i, Types.INTEGER);
+        else ps.setInt(i, v);
+    }
+
+    private static void setInstant(PreparedStatement ps, int i, Instant v) throws SQLException {
+        if (v == null) ps.setNull(i, Types.INTEGER);
+        else ps.setLong(i, v.toEpochMilli());
+    }
+
+    private static Integer getInteger(ResultSet rs, String col) throws SQLException {
+        int v = rs.getInt(col);
+        return rs.wasNull() ? null : v;
+    }
+
+    private static Instant getInstant(ResultSet rs, String col) throws SQLException {
+        long v = rs.getLong(col);
+        return rs.wasNull() ? null : Instant.ofEpochMilli(v);
+    }
+
+    private static void closeQuietly(Connection c) {
+        if (c == null) return;
+        try {
+            c.close();
+        } catch (SQLException e) {
+            LOG.log(Level.FINE, "closing connection", e);
+        }
+    }
+}

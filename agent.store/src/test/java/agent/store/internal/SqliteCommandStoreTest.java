@@ -1,0 +1,256 @@
+package agent.store.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.BufferedReader;
+import java.io.File;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import agent.api.Command;
+import agent.api.Result;
+import agent.api.Status;
+import agent.store.Admission;
+import agent.store.CommandRecord;
+import agent.store.Recovery;
+import agent.store.StoreException;
+
+class SqliteCommandStoreTest {
+    @TempDir
+    Path dir;
+    SqliteCommandStore store;
+
+    @AfterEach
+    void close() {
+        if (store != null) store.close();
+    }
+
+    private SqliteCommandStore open() {
+        store = SqliteCommandStore.open(dir.resolve("commands.db"));
+        return store;
+    }
+
+    private static Command cmd(String id) {
+        return new Command(id, "agent.ping", Map.of("echo", "hi", "n", 3L), 30, Instant.parse("2026-11-24T10:00:00Z"), null);
+    }
+
+    private static Result ok(String id, Instant finished) {
+        return new Result(id, Status.SUCCEEDED, 0, "out", false, null, Map.of("echo", "hi"), finished.minusMillis(5), finished);
+    }
+
+    @Test
+    void everyTransitionIsStoredAndReadBack() {
+        open();
+        assertThat(store.admit(cmd("a"), "server").kind()).isEqualTo(Admission.Kind.NEW);
+        assertThat(store.get("a")).get().extracting(CommandRecord::status).isEqualTo(Status.RECEIVED);
+
+        store.markRunning("a", Instant.now());
+        assertThat(store.get("a").orElseThrow().status()).isEqualTo(Status.RUNNING);
+
+        store.finish(ok("a", Instant.now()));
+        CommandRecord r = store.get("a").orElseThrow();
+        assertThat(r.status()).isEqualTo(Status.SUCCEEDED);
+        assertThat(r.command().params()).containsEntry("n", 3L).containsEntry("echo", "hi");
+        assertThat(r.command().timeoutSeconds()).isEqualTo(30);
+        assertThat(r.result().data()).isEqualTo(Map.of("echo", "hi"));
+        assertThat(r.result().output()).isEqualTo("out");
+        assertThat(r.source()).isEqualTo("server");
+        assertThat(store.outbox(10)).extracting(Result::id).containsExactly("a");
+
+        store.ack(List.of("a"));
+        assertThat(store.outbox(10)).isEmpty();
+        assertThat(store.get("a").orElseThrow().delivered()).isTrue();
+    }
+
+    @Test
+    void aReceivedCommandCanBeRejectedOrCancelledWithoutRunning() {
+        open();
+        store.admit(cmd("r"), "server");
+        store.finish(new Result("r", Status.REJECTED, null, "", false, "expired", null, null, Instant.now()));
+        assertThat(store.get("r").orElseThrow().status()).isEqualTo(Status.REJECTED);
+        assertThat(store.get("r").orElseThrow().startedAt()).isNull();
+    }
+
+    @Test
+    void illegalTransitionsAreRefusedWithTheCurrentState() {
+        open();
+        store.admit(cmd("a"), "server");
+        store.markRunning("a", Instant.now());
+        assertThatThrownBy(() -> store.markRunning("a", Instant.now()))
+            .isInstanceOf(StoreException.class).hasMessageContaining("command a cannot start: it is running");
+        store.finish(ok("a", Instant.now()));
+        assertThatThrownBy(() -> store.finish(ok("a", Instant.now())))
+            .isInstanceOf(StoreException.class).hasMessageContaining("it is succeeded");
+        assertThatThrownBy(() -> store.markRunning("nope", Instant.now()))
+            .hasMessageContaining("it is unknown");
+    }
+
+    @Test
+    void aDuplicateIdIsNeverNewAgain() {
+        open();
+        assertThat(store.admit(cmd("d"), "server").kind()).isEqualTo(Admission.Kind.NEW);
+        Admission pending = store.admit(cmd("d"), "server");
+        assertThat(pending.kind()).isEqualTo(Admission.Kind.PENDING);
+        assertThat(pending.status()).isEqualTo(Status.RECEIVED);
+
+        store.markRunning("d", Instant.now());
+        assertThat(store.admit(cmd("d"), "server").status()).isEqualTo(Status.RUNNING);
+
+        store.finish(ok("d", Instant.now()));
+        Admission done = store.admit(cmd("d"), "server");
+        assertThat(done.kind()).isEqualTo(Admission.Kind.FINISHED);
+        assertThat(done.result().status()).isEqualTo(Status.SUCCEEDED);
+        assertThat(store.counts()).containsEntry(Status.SUCCEEDED, 1L).hasSize(1);
+
+        // and across a reopen of the file
+        store.close();
+        open();
+        assertThat(store.admit(cmd("d"), "server").kind()).isEqualTo(Admission.Kind.FINISHED);
+    }
+
+    @Test
+    void recoveryInterruptsRunningAndHandsBackReceived() {
+        open();
+        store.admit(cmd("run"), "server");
+        store.markRunning("run", Instant.now());
+        store.admit(cmd("wait"), "server");
+        Recovery rec = store.recover("agent restarted while the command ran");
+        assertThat(rec.interrupted()).singleElement().satisfies(r -> {
+            assertThat(r.id()).isEqualTo("run");
+            assertThat(r.status()).isEqualTo(Status.INTERRUPTED);
+            assertThat(r.error()).isEqualTo("agent restarted while the command ran");
+        });
+        assertThat(rec.toRun()).extracting(c -> c.command().id()).containsExactly("wait");
+        assertThat(store.outbox(10)).extracting(Result::id).containsExactly("run");
+    }
+
+    @Test
+    void aChildJvmKilledWithSigkillWhileRunningLeavesAnInterruptedCommandThatNeverRunsAgain() throws Exception {
+        Path db = dir.resolve("commands.db");
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process child = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+            "-Dorg.sqlite.tmpdir=" + dir, StoreCrashChild.class.getName(), db.toString())
+            .redirectErrorStream(true).start();
+        try (BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
+            String line;
+            List<String> seen = new ArrayList<>();
+            while ((line = out.readLine()) != null && !line.equals("READY")) seen.add(line);
+            assertThat(line).as("child output before READY: %s", seen).isEqualTo("READY");
+            child.destroyForcibly(); // SIGKILL: no shutdown hooks, no close()
+            assertThat(child.waitFor(10, TimeUnit.SECONDS)).isTrue();
+        }
+        assertThat(child.exitValue()).isEqualTo(137);
+
+        open();
+        Recovery rec = store.recover("agent restarted");
+        assertThat(rec.interrupted()).extracting(Result::id, Result::status)
+            .containsExactly(org.assertj.core.groups.Tuple.tuple("running-1", Status.INTERRUPTED));
+        assertThat(rec.toRun()).extracting(r -> r.command().id()).containsExactly("queued-1");
+        // the server re-sending the interrupted id gets the stored result, not a new run
+        Admission again = store.admit(new Command("running-1", "agent.ping", Map.of(), null, Instant.now(), null), "server");
+        assertThat(again.kind()).isEqualTo(Admission.Kind.FINISHED);
+        assertThat(again.result().status()).isEqualTo(Status.INTERRUPTED);
+        // a second recovery finds nothing left running
+        assertThat(store.recover("again").interrupted()).isEmpty();
+    }
+
+    @Test
+    void pruningDeletesOnlyDeliveredResultsOlderThanTheCutoff() {
+        open();
+        Instant old = Instant.now().minus(Duration.ofDays(40));
+        for (String id : List.of("old-delivered", "old-undelivered", "new-delivered")) {
+            store.admit(cmd(id), "server");
+            store.finish(ok(id, id.startsWith("old") ? old : Instant.now()));
+        }
+        store.admit(cmd("queued"), "server");
+        store.ack(List.of("old-delivered", "new-delivered"));
+
+        int deleted = store.prune(Instant.now().minus(Duration.ofDays(30)));
+
+        assertThat(deleted).isEqualTo(1);
+        assertThat(store.get("old-delivered")).isEmpty();
+        assertThat(store.get("old-undelivered")).isPresent();
+        assertThat(store.get("new-delivered")).isPresent();
+        assertThat(store.get("queued")).isPresent();
+    }
+
+    @Test
+    void theOutboxIsOldestFirst() {
+        open();
+        Instant t = Instant.now();
+        store.admit(cmd("second"), "server");
+        store.admit(cmd("first"), "server");
+        store.finish(ok("second", t.plusSeconds(2)));
+        store.finish(ok("first", t.plusSeconds(1)));
+        assertThat(store.outbox(10)).extracting(Result::id).containsExactly("first", "second");
+        assertThat(store.outbox(1)).extracting(Result::id).containsExactly("first");
+    }
+
+    @Test
+    void recentFiltersByStatusNewestFirst() {
+        open();
+        store.admit(cmd("x"), "server");
+        store.admit(cmd("y"), "server");
+        store.finish(ok("x", Instant.now()));
+        assertThat(store.recent(10, null)).hasSize(2);
+        assertThat(store.recent(10, Status.RECEIVED)).extracting(r -> r.command().id()).containsExactly("y");
+    }
+
+    @Test
+    void aDatabaseFromANewerAgentIsRefused() throws Exception {
+        Path db = dir.resolve("commands.db");
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db); Statement s = c.createStatement()) {
+            s.executeUpdate("PRAGMA user_version = 99");
+        }
+        assertThatThrownBy(this::open).isInstanceOf(StoreException.class)
+            .hasMessageContaining("schema version 99").hasMessageContaining("newer than this agent supports (1)");
+    }
+
+    @Test
+    void concurrentWritersAreAllDurableThroughGroupCommit() throws Exception {
+        open();
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        List<Future<?>> futures = new ArrayList<>();
+        for (int t = 0; t < 8; t++) {
+            int thread = t;
+            futures.add(pool.submit(() -> {
+                for (int i = 0; i < 100; i++) {
+                    String id = thread + "-" + i;
+                    store.admit(cmd(id), "server");
+                    store.markRunning(id, Instant.now());
+                    store.finish(ok(id, Instant.now()));
+                }
+            }));
+        }
+        for (Future<?> f : futures) f.get(60, TimeUnit.SECONDS);
+        pool.shutdown();
+        store.close();
+        open();
+        assertThat(store.counts()).containsEntry(Status.SUCCEEDED, 800L);
+    }
+
+    @Test
+    void theDatabaseIsInWalModeWithFullSync() throws Exception {
+        open();
+        store.admit(cmd("w"), "server");
+        assertThat(new File(dir.toFile(), "commands.db-wal")).exists();
+    }
+}
