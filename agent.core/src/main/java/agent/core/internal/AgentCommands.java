@@ -88,11 +88,18 @@ public final class AgentCommands {
         return sb.toString();
     }
 
+    @Descriptor("run an action with no params through the dispatcher and store, and print its result")
+    public String exec(@Descriptor("seconds to wait for the result") @Parameter(names = {"-w", "--wait"},
+                absentValue = "60") int wait,
+            @Descriptor("action, e.g. agent.ping") String action) throws InterruptedException {
+        return exec(wait, action, "{}");
+    }
+
     @Descriptor("run an action through the dispatcher and store, as a server command would, and print its result")
-    public String exec(@Descriptor("action, e.g. agent.ping") String action,
-            @Descriptor("params as one JSON object, e.g. {\"echo\":1}") @Parameter(names = {"-p", "--params"},
-                absentValue = "{}") String params,
-            @Descriptor("seconds to wait for the result") @Parameter(names = {"-w", "--wait"}, absentValue = "60") int wait)
+    public String exec(@Descriptor("seconds to wait for the result") @Parameter(names = {"-w", "--wait"},
+                absentValue = "60") int wait,
+            @Descriptor("action, e.g. agent.ping") String action,
+            @Descriptor("params as one JSON object in single quotes, e.g. '{\"echo\":1}'") String params)
             throws InterruptedException {
         Map<String, Object> p;
         try {

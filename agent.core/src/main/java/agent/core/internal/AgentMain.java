@@ -86,7 +86,10 @@ public final class AgentMain implements Callable<Integer> {
                 case OFFLINE:
                     return OfflineRunner.run(rt, inv.tasks, inv.report);
                 case CONSOLE:
-                    return Console.run(shell, System.in, System.out);
+                    // the terminal itself: Gogo's ThreadIO has replaced System.out/err with streams that route a
+                    // command's output back to its session, and a session on System.out would loop forever
+                    return Console.run(shell, new java.io.FileInputStream(java.io.FileDescriptor.in),
+                        new java.io.PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), true, "UTF-8"));
                 default:
                     return runUntilStopped();
             }

@@ -20,6 +20,13 @@ final class Console {
 
     private Console() {}
 
+    /** Gogo wraps what a command threw in reflection exceptions; the user needs the innermost message. */
+    static String rootCause(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t) t = t.getCause();
+        return t.getMessage() == null ? t.toString() : t.getClass().getSimpleName() + ": " + t.getMessage();
+    }
+
     static int run(CommandProcessor processor, InputStream in, PrintStream out) throws java.io.IOException {
         CommandSession session = processor.createSession(in, out, out);
         try {
@@ -35,7 +42,7 @@ final class Console {
                     Object result = session.execute(line);
                     if (result != null) out.println(session.format(result, Converter.INSPECT));
                 } catch (Exception e) {
-                    out.println("error: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
+                    out.println("error: " + rootCause(e));
                 }
                 out.flush();
             }
