@@ -51,6 +51,14 @@ public interface CommandContext {
     ProcessResult exec(ProcessSpec spec) throws IOException, CommandCancelledException;
 
     /**
+     * The section of the agent's config file named after the action's prefix: for {@code disk.extend}, the
+     * {@code "disk"} object (e.g. {@code {"fstab": "/etc/fstab"}}). Values are JSON values as Java values.
+     *
+     * @return the section, empty if the config has none
+     */
+    java.util.Map<String, Object> settings();
+
+    /**
      * Sets the exit code reported in the result (for example a script's).
      *
      * @param exitCode the exit code

@@ -38,6 +38,13 @@ final class AgentConfig {
     /** Where each value came from, for `agent:status` and error messages. */
     Path configFile;
 
+    /** The sections handlers see through {@code CommandContext.settings()}, by action prefix. */
+    Map<String, Map<String, Object>> pluginSettings() {
+        Map<String, Object> disk = new LinkedHashMap<>();
+        disk.put("fstab", fstab.toString());
+        return Map.of("disk", disk, "health", health);
+    }
+
     /** A summary with no secrets: what {@code agent.info} reports. */
     Map<String, Object> summary() {
         Map<String, Object> m = new LinkedHashMap<>();

@@ -46,7 +46,8 @@ final class AgentRuntime implements AutoCloseable {
         this.store = store;
         this.registry = registry;
         this.dispatcher = new Dispatcher(store, registry, new Limits(config.maxConcurrentCommands,
-            config.maxCommandSeconds, config.maxOutputBytes, Duration.ofDays(config.retentionDays), Duration.ofSeconds(10)),
+            config.maxCommandSeconds, config.maxOutputBytes, Duration.ofDays(config.retentionDays), Duration.ofSeconds(10),
+            config.pluginSettings()),
             Clock.systemUTC());
     }
 

@@ -225,8 +225,10 @@ final class Dispatcher implements AutoCloseable {
                 now()));
             return;
         }
+        String prefix = c.action().substring(0, c.action().indexOf('.'));
         ExecutionContext ctx = new ExecutionContext(c, limits.maxOutputBytes,
-            (id, pct, msg) -> listeners.forEach(l -> l.progress(id, pct, msg)));
+            (id, pct, msg) -> listeners.forEach(l -> l.progress(id, pct, msg)),
+            limits.settings.getOrDefault(prefix, java.util.Map.of()));
         ctx.runningOn(Thread.currentThread());
         Instant started = now();
         store.markRunning(c.id(), started);

@@ -35,8 +35,11 @@ final class ExecutionContext implements CommandContext {
     private volatile Integer exitCode;
     private Thread worker; // guarded by this
 
-    ExecutionContext(Command command, int maxOutputBytes, ProgressSink progress) {
+    private final java.util.Map<String, Object> settings;
+
+    ExecutionContext(Command command, int maxOutputBytes, ProgressSink progress, java.util.Map<String, Object> settings) {
         this.command = command;
+        this.settings = settings;
         this.params = new ParamsImpl(command.params());
         this.output = new CappedOutput(maxOutputBytes);
         this.progress = progress;
@@ -60,6 +63,9 @@ final class ExecutionContext implements CommandContext {
         }
         progress.progress(command.id(), percent, message);
     }
+
+    @Override
+    public java.util.Map<String, Object> settings() { return settings; }
 
     @Override
     public boolean isCancelled() { return stopReason != null; }
