@@ -63,14 +63,17 @@ public interface CommandStore extends AutoCloseable {
      */
     List<CommandRecord> recent(int limit, Status status);
 
-    /** @param limit most results to return @return terminal results not yet acked, oldest first */
+    /**
+     * @param limit most results to return
+     * @return terminal results of commands from the server (source {@code server}) not yet acked, oldest first
+     */
     List<Result> outbox(int limit);
 
     /** @param ids results the consumer has stored; they leave the outbox */
     void ack(Collection<String> ids);
 
     /**
-     * Deletes delivered records that finished before the cutoff. Undelivered results are kept.
+     * Deletes records that finished before the cutoff, except results of server commands not yet acked.
      *
      * @param cutoff the oldest finish time to keep
      * @return how many records were deleted

@@ -1,5 +1,6 @@
 package agent.core.internal;
 
+import agent.transport.Frames;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -42,6 +43,8 @@ public final class AgentCommands {
         m.put("uptime", Duration.between(rt.startedAt, Instant.now()).toSeconds() + " s");
         m.put("data dir", rt.config.dataDir);
         m.put("server", rt.config.serverUrl == null ? "(none)" : rt.config.serverUrl);
+        ServerConnection conn = rt.connection;
+        if (conn != null) m.put("transport", rt.config.transport + ": " + conn.transport().state());
         Map<String, Long> counts = new LinkedHashMap<>();
         rt.store.counts().forEach((s, n) -> counts.put(s.wireName(), n));
         m.put("commands", counts);
@@ -103,16 +106,16 @@ public final class AgentCommands {
             throws InterruptedException {
         Map<String, Object> p;
         try {
-            p = Wire.params(params, "params");
-        } catch (Wire.WireException e) {
+            p = Frames.params(params, "params");
+        } catch (Frames.FrameException e) {
             return e.getMessage();
         }
-        if (!Wire.ACTION.matcher(action).matches()) return "action must be a dotted name like 'agent.ping', got '" + action + "'";
+        if (!Frames.ACTION.matcher(action).matches()) return "action must be a dotted name like 'agent.ping', got '" + action + "'";
         Command c = new Command(UUID.randomUUID().toString(), action, p, null, Instant.now(), null);
         Dispatcher.Submission s = rt().dispatcher.submit(c, "shell");
         try {
             Result r = s.result.get(wait, TimeUnit.SECONDS);
-            return Wire.PRETTY.toJson(Wire.result(r));
+            return Frames.PRETTY.toJson(Frames.result(r));
         } catch (TimeoutException e) {
             return "command " + c.id() + " still runs after " + wait + " s; see agent:command " + c.id();
         } catch (java.util.concurrent.ExecutionException e) {
@@ -137,7 +140,7 @@ public final class AgentCommands {
         if (r.command().issuedAt() != null) m.put("issuedAt", r.command().issuedAt().toString());
         if (r.startedAt() != null) m.put("startedAt", r.startedAt().toString());
         m.put("delivered", r.delivered());
-        if (r.result() != null) m.put("result", Wire.GSON.fromJson(Wire.result(r.result()), Object.class));
-        return Wire.PRETTY.toJson(m);
+        if (r.result() != null) m.put("result", Frames.GSON.fromJson(Frames.result(r.result()), Object.class));
+        return Frames.PRETTY.toJson(m);
     }
 }

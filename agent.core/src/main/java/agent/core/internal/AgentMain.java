@@ -17,6 +17,7 @@ import org.osgi.service.component.annotations.Reference;
 
 import agent.store.CommandStoreFactory;
 import agent.store.StoreException;
+import agent.transport.TransportFactory;
 
 /**
  * The agent's main thread. bnd's launcher calls a {@code Callable} registered with {@code main.thread=true} once
@@ -39,9 +40,14 @@ public final class AgentMain implements Callable<Integer> {
     @Reference
     CommandProcessor shell;
 
+    @Reference
+    TransportFactory transports;
+
     private BundleContext context;
     /** Counted down once the store is closed, so a SIGTERM's shutdown hook can wait for it. */
     private final CountDownLatch closed = new CountDownLatch(1);
+    /** Counted down by SIGTERM/SIGINT. */
+    private final CountDownLatch stop = new CountDownLatch(1);
 
     @Activate
     private void activate(BundleContext context) {
@@ -65,32 +71,53 @@ public final class AgentMain implements Callable<Integer> {
             return 2;
         }
         Logging.configure(config);
-        if (inv.mode == Mode.ONCE) {
-            System.err.println("outpost: once mode needs the transport, which this build does not have yet");
-            return 2;
-        }
+        // before anything is opened: a SIGTERM at any later point must wait for the store to close
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            stop.countDown();
+            try {
+                // the JVM halts when the hooks return: hold it until the main thread has closed the store
+                closed.await(15, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "outpost-shutdown"));
         AgentRuntime rt;
         try {
             rt = AgentRuntime.start(config, inv.mode, context.getBundle().getVersion().toString(), stores, registry, context);
-        } catch (ConfigException e) {
+        } catch (ConfigException | StoreException e) {
             System.err.println("outpost: " + e.getMessage());
-            return 2;
-        } catch (StoreException e) {
-            System.err.println("outpost: " + e.getMessage());
+            closed.countDown();
             return 2;
         }
         LOG.info("ready: agent " + rt.agentId + ", mode " + inv.mode.wireName() + ", " + registry.actions().size()
             + " actions, data dir " + config.dataDir + sinceLaunch());
+        ServerConnection server = null;
         try {
+            if (config.serverUrl != null && inv.mode != Mode.OFFLINE) {
+                // one-shot mode checks in over HTTPS whatever the configured transport (PROTOCOL.md §4)
+                server = new ServerConnection(rt, context, transports, inv.mode == Mode.ONCE);
+                rt.connection = server;
+            }
             switch (inv.mode) {
                 case OFFLINE:
                     return OfflineRunner.run(rt, inv.tasks, inv.report);
+                case ONCE:
+                    if (inv.waitSeconds > 0) {
+                        long wait = java.util.concurrent.ThreadLocalRandom.current().nextLong(inv.waitSeconds * 1000L + 1);
+                        LOG.info("waiting " + wait + " ms before checking in (--wait " + inv.waitSeconds + ")");
+                        Thread.sleep(wait);
+                    }
+                    boolean delivered = server.transport().runOnce(config.maxCommandSeconds + 300L);
+                    LOG.info(delivered ? "one-shot run complete: everything delivered" : "one-shot run incomplete: not everything was delivered");
+                    return delivered ? 0 : 1;
                 case CONSOLE:
+                    if (server != null) server.start();
                     // the terminal itself: Gogo's ThreadIO has replaced System.out/err with streams that route a
                     // command's output back to its session, and a session on System.out would loop forever
                     return Console.run(shell, new java.io.FileInputStream(java.io.FileDescriptor.in),
                         new java.io.PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), true, "UTF-8"));
                 default:
+                    server.start();
                     return runUntilStopped();
             }
         } catch (ConfigException e) {
@@ -103,7 +130,12 @@ public final class AgentMain implements Callable<Integer> {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return 1;
+        } catch (IllegalArgumentException e) {
+            // a TLS file that cannot be used (the message names the config key)
+            System.err.println("outpost: " + e.getMessage());
+            return 2;
         } finally {
+            if (server != null) server.close();
             rt.close();
             LOG.info("stopped");
             closed.countDown();
@@ -121,18 +153,8 @@ public final class AgentMain implements Callable<Integer> {
         }
     }
 
-    /** Managed mode: runs until SIGTERM/SIGINT; the hook waits for a clean close of the store. */
+    /** Managed mode: runs until SIGTERM/SIGINT; the shutdown hook then waits for a clean close of the store. */
     private int runUntilStopped() throws InterruptedException {
-        CountDownLatch stop = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            stop.countDown();
-            try {
-                // the JVM halts when the hooks return: hold it until the main thread has closed the store
-                closed.await(15, java.util.concurrent.TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }, "outpost-shutdown"));
         stop.await();
         return 0;
     }

@@ -36,6 +36,8 @@ final class AgentRuntime implements AutoCloseable {
     final CommandStore store;
     final HandlerRegistry registry;
     final Dispatcher dispatcher;
+    /** The server connection in run, once and console modes; null offline. */
+    volatile ServerConnection connection;
     private final List<ServiceRegistration<?>> registrations = new java.util.ArrayList<>();
 
     private AgentRuntime(AgentConfig config, Mode mode, String version, CommandStore store, HandlerRegistry registry) {

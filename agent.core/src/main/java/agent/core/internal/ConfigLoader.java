@@ -1,5 +1,6 @@
 package agent.core.internal;
 
+import agent.transport.Frames;
 import java.io.IOException;
 import java.io.Reader;
 import java.net.URI;
@@ -149,8 +150,8 @@ final class ConfigLoader {
     private static JsonObject readFile(Path file) throws ConfigException {
         JsonElement e;
         try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-            e = Wire.parse(r, "config file " + file);
-        } catch (Wire.WireException ex) {
+            e = Frames.parse(r, "config file " + file);
+        } catch (Frames.FrameException ex) {
             throw new ConfigException(ex.getMessage());
         } catch (IOException ex) {
             throw new ConfigException("cannot read config file " + file + ": " + ex.getMessage());
@@ -228,7 +229,7 @@ final class ConfigLoader {
                     : t == Type.PATH ? "an absolute path" : "a JSON object or list";
                 throw new ConfigException(sub + " must be " + expected + ", got " + x);
             }
-            out.put(e.getKey(), Wire.GSON.fromJson(x, Object.class));
+            out.put(e.getKey(), Frames.GSON.fromJson(x, Object.class));
         }
         return out;
     }

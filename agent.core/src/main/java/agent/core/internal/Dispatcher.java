@@ -43,7 +43,8 @@ final class Dispatcher implements AutoCloseable {
     interface Listener {
         default void accepted(String id) {}
 
-        default void result(Result result) {}
+        /** @param source where the command came from: {@code server}, {@code shell}, {@code offline} */
+        default void result(Result result, String source) {}
 
         default void progress(String id, Integer percent, String message) {}
     }
@@ -63,13 +64,15 @@ final class Dispatcher implements AutoCloseable {
 
     private final class Job implements Runnable {
         final Command command;
+        final String source;
         final String lane;
         final AtomicReference<JobState> state = new AtomicReference<>(JobState.QUEUED);
         final AtomicBoolean finished = new AtomicBoolean();
         volatile ExecutionContext context;
 
-        Job(Command command, String lane) {
+        Job(Command command, String source, String lane) {
             this.command = command;
+            this.source = source;
             this.lane = lane;
         }
 
@@ -128,7 +131,7 @@ final class Dispatcher implements AutoCloseable {
                 break;
             case NEW:
                 listeners.forEach(l -> l.accepted(command.id()));
-                schedule(command);
+                schedule(command, source);
                 break;
             default:
                 throw new IllegalStateException(admission.kind().name());
@@ -140,7 +143,7 @@ final class Dispatcher implements AutoCloseable {
     void resume(List<CommandRecord> received) {
         for (CommandRecord r : received) {
             waiters.computeIfAbsent(r.command().id(), id -> new CompletableFuture<>());
-            schedule(r.command());
+            schedule(r.command(), r.source());
         }
     }
 
@@ -170,15 +173,31 @@ final class Dispatcher implements AutoCloseable {
 
     Optional<CompletableFuture<Result>> waiter(String id) { return Optional.ofNullable(waiters.get(id)); }
 
-    private void schedule(Command command) {
+    /**
+     * Records a command that cannot be run (a malformed frame that still had an id) as {@code rejected}, so the id
+     * is answered and never runs later. A finished duplicate is answered from the store.
+     */
+    Submission reject(String id, String error, String source) {
+        CompletableFuture<Result> future = waiters.computeIfAbsent(id, x -> new CompletableFuture<>());
+        Admission admission = store.admit(new Command(id, "invalid.command", Map.of(), null, null, null), source);
+        if (admission.kind() == Admission.Kind.NEW) {
+            finishWithoutJob(new Result(id, Status.REJECTED, null, "", false, error, null, null, now()), source);
+        } else if (admission.kind() == Admission.Kind.FINISHED) {
+            waiters.remove(id, future);
+            future.complete(admission.result());
+        }
+        return new Submission(admission.kind(), future);
+    }
+
+    private void schedule(Command command, String source) {
         Optional<String> rejection = rejectionOf(command);
         if (rejection.isPresent()) {
             finishWithoutJob(new Result(command.id(), Status.REJECTED, null, "", false, rejection.get(), null, null,
-                now()));
+                now()), source);
             return;
         }
         String key = registry.lookup(command.action()).map(h -> h.concurrencyKey).orElse(null);
-        Job job = new Job(command, key == null ? "id:" + command.id() : "key:" + key);
+        Job job = new Job(command, source, key == null ? "id:" + command.id() : "key:" + key);
         jobs.put(command.id(), job);
         boolean start;
         synchronized (lanes) {
@@ -286,13 +305,13 @@ final class Dispatcher implements AutoCloseable {
         if (!job.finished.compareAndSet(false, true)) return;
         job.state.set(JobState.DONE);
         try {
-            finishWithoutJob(result);
+            finishWithoutJob(result, job.source);
         } finally {
             jobs.remove(job.command.id(), job);
         }
     }
 
-    private void finishWithoutJob(Result result) {
+    private void finishWithoutJob(Result result, String source) {
         try {
             store.finish(result);
         } catch (RuntimeException e) {
@@ -303,7 +322,7 @@ final class Dispatcher implements AutoCloseable {
         LOG.fine(() -> "command " + result);
         for (Listener l : listeners) {
             try {
-                l.result(result);
+                l.result(result, source);
             } catch (RuntimeException e) {
                 LOG.log(Level.WARNING, "result listener failed for " + result.id(), e);
             }

@@ -1,5 +1,6 @@
 package agent.core.internal;
 
+import agent.transport.Frames;
 import java.io.IOException;
 import java.io.Reader;
 import java.io.Writer;
@@ -36,6 +37,7 @@ final class OfflineRunner {
     /** @return 0 if every command succeeded, 1 otherwise */
     static int run(AgentRuntime rt, Path tasks, Path report) throws ConfigException, IOException, InterruptedException {
         List<Command> commands = readTasks(tasks);
+        long begin = System.nanoTime();
         List<CompletableFuture<Result>> futures = new ArrayList<>();
         int duplicates = 0;
         for (Command c : commands) {
@@ -53,15 +55,16 @@ final class OfflineRunner {
             } catch (ExecutionException e) {
                 throw new IllegalStateException("a command's result was lost: " + e.getCause(), e.getCause());
             }
-            results.add(Wire.result(r));
+            results.add(Frames.result(r));
             ids.add(r.id());
             allSucceeded &= r.status() == Status.SUCCEEDED;
         }
+        long elapsedMs = Math.max(1, (System.nanoTime() - begin) / 1_000_000);
         JsonObject doc = new JsonObject();
         doc.addProperty("agentId", rt.agentId);
         doc.add("results", results);
         doc.add("events", new JsonArray());
-        String text = Wire.PRETTY.toJson(doc) + "\n";
+        String text = Frames.PRETTY.toJson(doc) + "\n";
         if (report == null) {
             System.out.print(text);
             System.out.flush();
@@ -71,7 +74,8 @@ final class OfflineRunner {
         // the report is the delivery of offline results
         rt.store.ack(ids);
         int dup = duplicates;
-        LOG.info(() -> "offline: " + commands.size() + " commands, " + dup + " answered from the store"
+        LOG.info(() -> "offline: " + commands.size() + " commands, " + dup + " answered from the store, in "
+            + elapsedMs + " ms (" + commands.size() * 1000L / elapsedMs + " commands/s)"
             + (report == null ? "" : ", report in " + report));
         return allSucceeded ? 0 : 1;
     }
@@ -79,8 +83,8 @@ final class OfflineRunner {
     static List<Command> readTasks(Path tasks) throws ConfigException {
         JsonElement doc;
         try (Reader r = Files.newBufferedReader(tasks, StandardCharsets.UTF_8)) {
-            doc = Wire.parse(r, "tasks file " + tasks);
-        } catch (Wire.WireException e) {
+            doc = Frames.parse(r, "tasks file " + tasks);
+        } catch (Frames.FrameException e) {
             throw new ConfigException(e.getMessage());
         } catch (IOException e) {
             throw new ConfigException("cannot read tasks file " + tasks + ": " + e.getMessage());
@@ -95,10 +99,10 @@ final class OfflineRunner {
         JsonArray arr = doc.getAsJsonObject().getAsJsonArray("commands");
         for (int i = 0; i < arr.size(); i++) {
             try {
-                Command c = Wire.command(arr.get(i), "commands[" + i + "]");
+                Command c = Frames.command(arr.get(i), "commands[" + i + "]");
                 if (!seen.add(c.id())) throw new ConfigException(where + ": commands[" + i + "].id '" + c.id() + "' appears twice");
                 out.add(c);
-            } catch (Wire.WireException e) {
+            } catch (Frames.FrameException e) {
                 throw new ConfigException(where + ": " + e.getMessage());
             }
         }

@@ -60,7 +60,7 @@ class DispatcherTest {
     }
 
     private Result run(Command c) throws Exception {
-        return dispatcher.submit(c, "test").result.get(30, TimeUnit.SECONDS);
+        return dispatcher.submit(c, "server").result.get(30, TimeUnit.SECONDS);
     }
 
     @Test
@@ -70,6 +70,23 @@ class DispatcherTest {
         assertThat(r.data()).isEqualTo(Map.of("echo", "hello"));
         assertThat(store.get(r.id()).orElseThrow().status()).isEqualTo(Status.SUCCEEDED);
         assertThat(store.outbox(10)).extracting(Result::id).contains(r.id());
+    }
+
+    @Test
+    void onlyServerCommandsGoToTheOutbox() throws Exception {
+        Result shell = dispatcher.submit(cmd("agent.ping", Map.of()), "shell").result.get(30, TimeUnit.SECONDS);
+        Result server = run(cmd("agent.ping", Map.of()));
+        assertThat(store.outbox(10)).extracting(Result::id).containsExactly(server.id()).doesNotContain(shell.id());
+    }
+
+    @Test
+    void aMalformedCommandWithAnIdIsRejectedOnceAndAnsweredFromTheStoreAfter() throws Exception {
+        Dispatcher.Submission first = dispatcher.reject("bad-1", "command.action is required", "server");
+        assertThat(first.kind).isEqualTo(Admission.Kind.NEW);
+        assertThat(first.result.get(5, TimeUnit.SECONDS).error()).isEqualTo("command.action is required");
+        Dispatcher.Submission again = dispatcher.submit(new Command("bad-1", "agent.ping", Map.of(), null, Instant.now(), null), "server");
+        assertThat(again.kind).isEqualTo(Admission.Kind.FINISHED);
+        assertThat(again.result.get(5, TimeUnit.SECONDS).status()).isEqualTo(Status.REJECTED);
     }
 
     @Test
@@ -90,7 +107,7 @@ class DispatcherTest {
         List<Command> cmds = new ArrayList<>();
         for (int i = 0; i < 6; i++) cmds.add(cmd(i % 2 == 0 ? "disk.a" : "disk.b", Map.of("n", "" + i)));
         List<Dispatcher.Submission> subs = new ArrayList<>();
-        for (Command c : cmds) subs.add(dispatcher.submit(c, "test"));
+        for (Command c : cmds) subs.add(dispatcher.submit(c, "server"));
         for (Dispatcher.Submission s : subs) assertThat(s.result.get(30, TimeUnit.SECONDS).status()).isEqualTo(Status.SUCCEEDED);
         assertThat(maxSeen.get()).isEqualTo(1);
         assertThat(order).containsExactly("0", "1", "2", "3", "4", "5");
@@ -149,7 +166,7 @@ class DispatcherTest {
     void aTimeoutKillsTheWholeProcessTree() throws Exception {
         Path pidFile = registerProcessTree("test.tree");
         Command c = new Command(UUID.randomUUID().toString(), "test.tree", Map.of(), 1, Instant.now(), null);
-        Dispatcher.Submission s = dispatcher.submit(c, "test");
+        Dispatcher.Submission s = dispatcher.submit(c, "server");
         List<Long> pids = readPids(pidFile);
         assertThat(pids).noneMatch(DispatcherTest::gone);
 
@@ -165,7 +182,7 @@ class DispatcherTest {
     void cancellingARunningCommandKillsItsProcessTree() throws Exception {
         Path pidFile = registerProcessTree("test.tree");
         Command c = cmd("test.tree", Map.of());
-        Dispatcher.Submission s = dispatcher.submit(c, "test");
+        Dispatcher.Submission s = dispatcher.submit(c, "server");
         List<Long> pids = readPids(pidFile);
 
         assertThat(dispatcher.cancel(c.id())).isTrue();
@@ -187,7 +204,7 @@ class DispatcherTest {
         });
         Dispatcher.Submission first = dispatcher.submit(cmd("disk.slow", Map.of()), "test");
         Command queued = cmd("disk.slow", Map.of());
-        Dispatcher.Submission second = dispatcher.submit(queued, "test");
+        Dispatcher.Submission second = dispatcher.submit(queued, "server");
 
         assertThat(dispatcher.cancel(queued.id())).isTrue();
         Result r = second.result.get(10, TimeUnit.SECONDS);
@@ -222,7 +239,7 @@ class DispatcherTest {
         register("test.count", null, ctx -> runs.incrementAndGet());
         Command c = cmd("test.count", Map.of());
         Result first = run(c);
-        Dispatcher.Submission again = dispatcher.submit(c, "test");
+        Dispatcher.Submission again = dispatcher.submit(c, "server");
 
         assertThat(again.kind).isEqualTo(Admission.Kind.FINISHED);
         assertThat(again.result.get(1, TimeUnit.SECONDS).finishedAt()).isEqualTo(first.finishedAt());
@@ -232,8 +249,8 @@ class DispatcherTest {
     @Test
     void aDuplicateOfARunningCommandIsPendingAndGetsTheSameResult() throws Exception {
         Command c = cmd("agent.ping", Map.of("sleepMs", 300L));
-        Dispatcher.Submission first = dispatcher.submit(c, "test");
-        Dispatcher.Submission dup = dispatcher.submit(c, "test");
+        Dispatcher.Submission first = dispatcher.submit(c, "server");
+        Dispatcher.Submission dup = dispatcher.submit(c, "server");
         assertThat(dup.kind).isEqualTo(Admission.Kind.PENDING);
         assertThat(dup.result.get(10, TimeUnit.SECONDS).status()).isEqualTo(Status.SUCCEEDED);
         assertThat(first.result.get(10, TimeUnit.SECONDS).status()).isEqualTo(Status.SUCCEEDED);

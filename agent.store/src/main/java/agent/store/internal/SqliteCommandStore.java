@@ -217,7 +217,7 @@ public final class SqliteCommandStore implements CommandStore {
     public int prune(Instant cutoff) {
         return write(c -> {
             try (PreparedStatement ps = c.prepareStatement(
-                "DELETE FROM commands WHERE delivered = 1 AND finished_at IS NOT NULL AND finished_at < ?")) {
+                "DELETE FROM commands WHERE (delivered = 1 OR source <> 'server') AND finished_at IS NOT NULL AND finished_at < ?")) {
                 ps.setLong(1, cutoff.toEpochMilli());
                 return ps.executeUpdate();
             }
@@ -253,7 +253,7 @@ public final class SqliteCommandStore implements CommandStore {
     public List<Result> outbox(int limit) {
         return read(c -> {
             try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM commands"
-                + " WHERE delivered = 0 AND finished_at IS NOT NULL ORDER BY finished_at, rowid LIMIT ?")) {
+                + " WHERE delivered = 0 AND finished_at IS NOT NULL AND source = 'server' ORDER BY finished_at, rowid LIMIT ?")) {
                 ps.setInt(1, limit);
                 List<Result> out = new ArrayList<>();
                 try (ResultSet rs = ps.executeQuery()) {

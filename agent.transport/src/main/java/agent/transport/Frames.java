@@ -1,4 +1,4 @@
-package agent.core.internal;
+package agent.transport;
 
 import java.io.IOException;
 import java.io.Reader;
@@ -24,45 +24,47 @@ import com.google.gson.stream.JsonReader;
 import agent.api.Command;
 import agent.api.Result;
 
-/** The JSON shapes of PROTOCOL.md: commands in, results out. Errors name the field and where it was. */
-final class Wire {
-    static final Gson GSON = new GsonBuilder().disableHtmlEscaping()
+/** The JSON shapes of PROTOCOL.md: commands in, results out, strict parsing. Errors name the field and where it was. */
+public final class Frames {
+    /** Compact JSON; integers read as Long. */
+    public static final Gson GSON = new GsonBuilder().disableHtmlEscaping()
         .setObjectToNumberStrategy(ToNumberPolicy.LONG_OR_DOUBLE).create();
-    static final Gson PRETTY = new GsonBuilder().disableHtmlEscaping().setPrettyPrinting().serializeNulls()
+    /** Indented JSON for humans (reports, the console). */
+    public static final Gson PRETTY = new GsonBuilder().disableHtmlEscaping().setPrettyPrinting().serializeNulls()
         .setObjectToNumberStrategy(ToNumberPolicy.LONG_OR_DOUBLE).create();
     private static final Type MAP = new TypeToken<Map<String, Object>>() {}.getType();
     /** {@code <plugin>.<verb>}: lower-case dotted words (PROTOCOL.md §7). */
-    static final Pattern ACTION = Pattern.compile("[a-z][a-z0-9_-]*(\\.[a-zA-Z][a-zA-Z0-9_-]*)+");
+    public static final Pattern ACTION = Pattern.compile("[a-z][a-z0-9_-]*(\\.[a-zA-Z][a-zA-Z0-9_-]*)+");
 
     /** A malformed document or field; the message names it. */
-    static final class WireException extends Exception {
+    public static final class FrameException extends Exception {
         private static final long serialVersionUID = 1L;
 
-        WireException(String message) { super(message); }
+        public FrameException(String message) { super(message); }
     }
 
-    private Wire() {}
+    private Frames() {}
 
     /**
      * Parses strict JSON (no comments, no trailing garbage).
      *
      * @param what names the document in errors, e.g. "tasks file /x.json"
      */
-    static JsonElement parse(Reader in, String what) throws WireException {
+    public static JsonElement parse(Reader in, String what) throws FrameException {
         try {
             JsonReader r = new JsonReader(in);
             r.setStrictness(Strictness.STRICT);
             JsonElement e = JsonParser.parseReader(r);
             if (r.peek() != com.google.gson.stream.JsonToken.END_DOCUMENT) {
-                throw new WireException(what + ": unexpected content after the JSON value " + location(r));
+                throw new FrameException(what + ": unexpected content after the JSON value " + location(r));
             }
             return e;
         } catch (JsonParseException | IOException | IllegalStateException e) {
-            throw new WireException(what + ": not valid JSON: " + cleanGsonMessage(e));
+            throw new FrameException(what + ": not valid JSON: " + cleanGsonMessage(e));
         }
     }
 
-    static JsonElement parse(String text, String what) throws WireException {
+    public static JsonElement parse(String text, String what) throws FrameException {
         return parse(new StringReader(text), what);
     }
 
@@ -73,7 +75,7 @@ final class Wire {
     }
 
     /** Gson appends a troubleshooting URL to its messages; the line and column are what a user needs. */
-    static String cleanGsonMessage(Throwable e) {
+    public static String cleanGsonMessage(Throwable e) {
         Throwable t = e.getCause() != null && e instanceof JsonParseException ? e.getCause() : e;
         String m = String.valueOf(t.getMessage());
         int i = m.indexOf("\nSee https://");
@@ -81,18 +83,18 @@ final class Wire {
     }
 
     /** Reads a command object; {@code where} names it in errors, e.g. {@code commands[3]}. */
-    static Command command(JsonElement e, String where) throws WireException {
-        if (e == null || !e.isJsonObject()) throw new WireException(where + " must be a JSON object");
+    public static Command command(JsonElement e, String where) throws FrameException {
+        if (e == null || !e.isJsonObject()) throw new FrameException(where + " must be a JSON object");
         JsonObject o = e.getAsJsonObject();
         String id = requiredString(o, "id", where);
         String action = requiredString(o, "action", where);
         if (!ACTION.matcher(action).matches()) {
-            throw new WireException(where + ".action must be a dotted name like 'agent.ping', got '" + action + "'");
+            throw new FrameException(where + ".action must be a dotted name like 'agent.ping', got '" + action + "'");
         }
         Map<String, Object> params = new LinkedHashMap<>();
         JsonElement p = o.get("params");
         if (p != null && !p.isJsonNull()) {
-            if (!p.isJsonObject()) throw new WireException(where + ".params must be a JSON object");
+            if (!p.isJsonObject()) throw new FrameException(where + ".params must be a JSON object");
             params = GSON.fromJson(p, MAP);
         }
         Integer timeout = null;
@@ -100,34 +102,34 @@ final class Wire {
         if (t != null && !t.isJsonNull()) {
             if (!t.isJsonPrimitive() || !t.getAsJsonPrimitive().isNumber() || t.getAsDouble() != Math.rint(t.getAsDouble())
                 || t.getAsDouble() < 1 || t.getAsDouble() > Integer.MAX_VALUE) {
-                throw new WireException(where + ".timeoutSeconds must be a positive integer, got " + t);
+                throw new FrameException(where + ".timeoutSeconds must be a positive integer, got " + t);
             }
             timeout = t.getAsInt();
         }
         return new Command(id, action, params, timeout, time(o, "issuedAt", where), time(o, "expiresAt", where));
     }
 
-    private static String requiredString(JsonObject o, String field, String where) throws WireException {
+    private static String requiredString(JsonObject o, String field, String where) throws FrameException {
         JsonElement v = o.get(field);
-        if (v == null || v.isJsonNull()) throw new WireException(where + "." + field + " is required");
+        if (v == null || v.isJsonNull()) throw new FrameException(where + "." + field + " is required");
         if (!v.isJsonPrimitive() || !v.getAsJsonPrimitive().isString() || v.getAsString().isBlank()) {
-            throw new WireException(where + "." + field + " must be a non-empty string, got " + v);
+            throw new FrameException(where + "." + field + " must be a non-empty string, got " + v);
         }
         return v.getAsString();
     }
 
-    private static Instant time(JsonObject o, String field, String where) throws WireException {
+    private static Instant time(JsonObject o, String field, String where) throws FrameException {
         JsonElement v = o.get(field);
         if (v == null || v.isJsonNull()) return null;
         try {
             return Instant.parse(v.getAsString());
         } catch (DateTimeParseException | UnsupportedOperationException | IllegalStateException e) {
-            throw new WireException(where + "." + field + " must be an RFC 3339 UTC time like 2026-11-23T22:56:11Z, got " + v);
+            throw new FrameException(where + "." + field + " must be an RFC 3339 UTC time like 2026-11-23T22:56:11Z, got " + v);
         }
     }
 
     /** The result object of PROTOCOL.md §3, without {@code type}. */
-    static JsonObject result(Result r) {
+    public static JsonObject result(Result r) {
         JsonObject o = new JsonObject();
         o.addProperty("id", r.id());
         o.addProperty("status", r.status().wireName());
@@ -141,9 +143,31 @@ final class Wire {
         return o;
     }
 
-    static Map<String, Object> params(String json, String where) throws WireException {
+    /**
+     * The {@code result} frame, kept under the frame limit: if it is too big the output is dropped (and marked
+     * truncated), then the data, with the error saying so; the stored result keeps everything.
+     */
+    public static JsonObject resultFrame(Result r, int maxFrameBytes) {
+        JsonObject o = result(r);
+        o.addProperty("type", "result");
+        if (size(o) <= maxFrameBytes) return o;
+        o.addProperty("output", "");
+        o.addProperty("outputTruncated", true);
+        if (size(o) <= maxFrameBytes) return o;
+        o.remove("data");
+        o.addProperty("error", (r.error() == null ? "" : r.error() + "; ")
+            + "result too large for one frame: output and data dropped (see agent:command " + r.id() + ")");
+        return o;
+    }
+
+    private static int size(JsonObject o) {
+        return GSON.toJson(o).getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+    }
+
+    /** Parses a JSON object of params, e.g. from the console. */
+    public static Map<String, Object> params(String json, String where) throws FrameException {
         JsonElement e = parse(json, where);
-        if (!e.isJsonObject()) throw new WireException(where + " must be a JSON object, got " + e);
+        if (!e.isJsonObject()) throw new FrameException(where + " must be a JSON object, got " + e);
         return GSON.fromJson(e, MAP);
     }
 }

@@ -1,0 +1,45 @@
+package agent.transport;
+
+import org.osgi.annotation.versioning.ProviderType;
+
+import agent.api.Result;
+
+/** An open channel to the server. Sends are queued and never block the caller; on a lost connection the transport
+ * reconnects forever and the outbox is re-sent, so a send may be dropped while disconnected without loss. */
+@ProviderType
+public interface Transport extends AutoCloseable {
+
+    /** Starts connecting (in the background) and keeps reconnecting until closed. */
+    void start();
+
+    /** @param id a command now durably recorded */
+    void accepted(String id);
+
+    /** @param result a result now durably stored */
+    void result(Result result);
+
+    /** @param id a running command @param percent 0..100 or null @param message text */
+    void progress(String id, Integer percent, String message);
+
+    /** @param kind event kind @param data event data */
+    void event(String kind, Object data);
+
+    /** Tells the server the plugin list changed (hello's {@code plugins}, re-read from the link). */
+    void capabilities();
+
+    /**
+     * One-shot mode: checks in until nothing is queued, running or unacked, or the time runs out.
+     *
+     * @param timeoutSeconds the longest to try
+     * @return true if everything was delivered
+     * @throws InterruptedException if interrupted
+     */
+    boolean runOnce(long timeoutSeconds) throws InterruptedException;
+
+    /** @return a one-line state for status displays, e.g. "connected to https://... since ..." */
+    String state();
+
+    /** Closes the connection (code 1000) and stops reconnecting. */
+    @Override
+    void close();
+}

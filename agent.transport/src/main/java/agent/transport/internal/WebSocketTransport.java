@@ -1,0 +1,399 @@
+package agent.transport.internal;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.WebSocket;
+import java.net.http.WebSocketHandshakeException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+
+import agent.api.Command;
+import agent.api.Result;
+import agent.transport.AgentLink;
+import agent.transport.Frames;
+import agent.transport.Transport;
+import agent.transport.TransportSettings;
+
+/**
+ * The persistent WebSocket channel (PROTOCOL.md §3): hello → welcome → outbox re-sent → any order; pings every
+ * heartbeat, a connection silent for two heartbeats is dead; reconnects forever with full-jitter backoff.
+ */
+final class WebSocketTransport implements Transport, WebSocket.Listener {
+    private static final Logger LOG = Logger.getLogger("agent.transport");
+    static final String SUBPROTOCOL = "outpost.v1";
+
+    private final TransportSettings s;
+    private final AgentLink link;
+    private final HttpClient http;
+    private final Backoff backoff;
+    private final ScheduledExecutorService timer = Threads.scheduled("outpost-transport");
+    private final ExecutorService inbox = Threads.single("outpost-inbox");
+    private final StringBuilder partial = new StringBuilder();
+    private final Object sendLock = new Object();
+    private CompletableFuture<?> sendChain = CompletableFuture.completedFuture(null); // guarded by sendLock
+    private volatile WebSocket ws;
+    private volatile boolean welcomed;
+    private volatile boolean closed;
+    private volatile long lastHeardNanos;
+    private volatile String state = "not connected yet";
+    private volatile Credentials credentials;
+    private volatile int heartbeatSeconds;
+    private ScheduledFuture<?> reconnect; // guarded by this
+    private ScheduledFuture<?> heartbeat; // guarded by this
+
+    WebSocketTransport(TransportSettings s, AgentLink link, HttpClient http) {
+        this.s = s;
+        this.link = link;
+        this.http = http;
+        this.backoff = new Backoff(s.maxBackoffSeconds);
+        this.heartbeatSeconds = s.heartbeatSeconds;
+    }
+
+    @Override
+    public void start() {
+        timer.execute(this::connect);
+    }
+
+    private void connect() {
+        if (closed) return;
+        URI uri = wsUri();
+        try {
+            Credentials creds = Credentials.loadOrEnroll(http, s);
+            credentials = creds;
+            if (uri.getScheme().equals("ws")) {
+                LOG.warning("connecting to " + uri + " WITHOUT TLS (insecure_http is set; development only)");
+            }
+            state = "connecting to " + uri;
+            WebSocket w = http.newWebSocketBuilder().subprotocols(SUBPROTOCOL).connectTimeout(Duration.ofSeconds(30))
+                .header("Authorization", "Bearer " + creds.token).buildAsync(uri, this).get(60, TimeUnit.SECONDS);
+            LOG.info("connected to " + uri + " as agent " + creds.agentId);
+        } catch (Credentials.Unauthorized e) {
+            LOG.severe("cannot connect to " + uri + ": " + e.getMessage() + "; retrying in "
+                + backoff.capMs() / 1000 + " s");
+            retryIn(backoff.capMs());
+        } catch (ExecutionException e) {
+            Throwable c = e.getCause();
+            if (c instanceof WebSocketHandshakeException
+                && ((WebSocketHandshakeException) c).getResponse().statusCode() == 401) {
+                LOG.severe("the server at " + uri + " refused the agent's credentials (HTTP 401); retrying in "
+                    + backoff.capMs() / 1000 + " s");
+                retryIn(backoff.capMs());
+            } else {
+                failed(uri, c);
+            }
+        } catch (IOException | TimeoutException | RuntimeException e) {
+            failed(uri, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void failed(URI uri, Throwable e) {
+        long delay = backoff.nextDelayMs();
+        LOG.warning("cannot connect to " + uri + ": " + describe(e) + "; retrying in " + delay + " ms");
+        retryIn(delay);
+    }
+
+    private synchronized void retryIn(long delayMs) {
+        if (closed) return;
+        state = "disconnected; next attempt at " + Instant.now().plusMillis(delayMs);
+        if (reconnect != null) reconnect.cancel(false);
+        reconnect = timer.schedule(this::connect, delayMs, TimeUnit.MILLISECONDS);
+    }
+
+    /** The connection is gone (closed, failed or dead): forget it and reconnect after a backoff. */
+    private void lost(WebSocket w, String why, boolean unauthorized) {
+        synchronized (this) {
+            if (w != ws) return; // an older connection's late news
+            ws = null;
+            welcomed = false;
+            if (heartbeat != null) heartbeat.cancel(false);
+        }
+        if (closed) return;
+        long delay = unauthorized ? backoff.capMs() : backoff.nextDelayMs();
+        if (unauthorized) LOG.severe("connection closed: " + why + "; retrying in " + delay / 1000 + " s");
+        else LOG.warning("connection lost: " + why + "; reconnecting in " + delay + " ms");
+        retryIn(delay);
+    }
+
+    // ---- WebSocket.Listener (called on the HTTP client's threads, one at a time per socket) --------------
+
+    @Override
+    public void onOpen(WebSocket w) {
+        synchronized (this) {
+            ws = w;
+            partial.setLength(0);
+        }
+        lastHeardNanos = System.nanoTime();
+        state = "connected to " + wsUri() + ", waiting for welcome";
+        Map<String, Object> hello = new java.util.LinkedHashMap<>();
+        hello.put("type", "hello");
+        hello.putAll(link.hello());
+        hello.put("agentId", credentials.agentId); // the id the server gave at enrolment
+        send(w, Frames.GSON.toJson(hello));
+        w.request(1);
+    }
+
+    @Override
+    public CompletionStage<?> onText(WebSocket w, CharSequence data, boolean last) {
+        lastHeardNanos = System.nanoTime();
+        partial.append(data);
+        if (partial.length() > s.maxFrameBytes) {
+            LOG.warning("the server sent a frame over max_frame_bytes (" + s.maxFrameBytes + "); closing with 1009");
+            partial.setLength(0);
+            w.sendClose(1009, "frame too big");
+            lost(w, "frame too big", false);
+            return null;
+        }
+        if (last) {
+            String text = partial.toString();
+            partial.setLength(0);
+            handle(w, text);
+        }
+        w.request(1);
+        return null;
+    }
+
+    @Override
+    public CompletionStage<?> onBinary(WebSocket w, ByteBuffer data, boolean last) {
+        lastHeardNanos = System.nanoTime();
+        LOG.warning("the server sent a binary frame; PROTOCOL.md allows text frames only: ignored");
+        w.request(1);
+        return null;
+    }
+
+    @Override
+    public CompletionStage<?> onPing(WebSocket w, ByteBuffer message) {
+        lastHeardNanos = System.nanoTime();
+        w.request(1);
+        return null;
+    }
+
+    @Override
+    public CompletionStage<?> onPong(WebSocket w, ByteBuffer message) {
+        lastHeardNanos = System.nanoTime();
+        w.request(1);
+        return null;
+    }
+
+    @Override
+    public CompletionStage<?> onClose(WebSocket w, int code, String reason) {
+        String why = "closed by the server with " + code + (reason == null || reason.isEmpty() ? "" : " (" + reason + ")");
+        if (code == 4409) why += ": another connection with this agent's identity replaced it";
+        lost(w, why, code == 4401);
+        return null;
+    }
+
+    @Override
+    public void onError(WebSocket w, Throwable error) {
+        lost(w, describe(error), false);
+    }
+
+    private void handle(WebSocket w, String text) {
+        JsonObject frame;
+        try {
+            JsonElement e = Frames.parse(text, "frame from the server");
+            if (!e.isJsonObject() || !e.getAsJsonObject().has("type")) {
+                throw new Frames.FrameException("frame from the server is not a JSON object with a type");
+            }
+            frame = e.getAsJsonObject();
+        } catch (Frames.FrameException e) {
+            LOG.warning(e.getMessage() + "; closing with 4400");
+            w.sendClose(4400, "malformed frame");
+            lost(w, "malformed frame from the server", false);
+            return;
+        }
+        String type = frame.get("type").getAsString();
+        switch (type) {
+            case "welcome":
+                welcomed(w, frame);
+                break;
+            case "command":
+                inbox.execute(() -> command(frame));
+                break;
+            case "ack":
+                List<String> ids = new ArrayList<>();
+                if (frame.has("ids") && frame.get("ids").isJsonArray()) {
+                    frame.getAsJsonArray("ids").forEach(id -> ids.add(id.getAsString()));
+                }
+                inbox.execute(() -> link.acked(ids));
+                break;
+            case "cancel":
+                if (frame.has("id")) {
+                    String id = frame.get("id").getAsString();
+                    inbox.execute(() -> link.cancel(id));
+                }
+                break;
+            case "error":
+                LOG.severe("the server reports an error: " + frame.get("code") + " " + frame.get("message"));
+                break;
+            default:
+                LOG.info("ignoring a frame of unknown type '" + type + "' (forward compatibility)");
+        }
+    }
+
+    private void welcomed(WebSocket w, JsonObject frame) {
+        welcomed = true;
+        backoff.reset();
+        if (frame.has("heartbeatSeconds") && frame.get("heartbeatSeconds").isJsonPrimitive()) {
+            heartbeatSeconds = Math.max(1, frame.get("heartbeatSeconds").getAsInt());
+        }
+        state = "connected to " + wsUri() + " since " + Instant.now();
+        synchronized (this) {
+            if (heartbeat != null) heartbeat.cancel(false);
+            heartbeat = timer.scheduleAtFixedRate(() -> heartbeat(w), heartbeatSeconds, heartbeatSeconds, TimeUnit.SECONDS);
+        }
+        inbox.execute(() -> {
+            List<Result> pending = link.outbox();
+            if (!pending.isEmpty()) LOG.info("re-sending " + pending.size() + " unacknowledged results");
+            for (Result r : pending) result(r);
+        });
+    }
+
+    private void heartbeat(WebSocket w) {
+        long silentMs = (System.nanoTime() - lastHeardNanos) / 1_000_000;
+        if (silentMs > 2000L * heartbeatSeconds) {
+            w.abort();
+            lost(w, "no frame or pong for " + silentMs / 1000 + " s: the connection is dead", false);
+            return;
+        }
+        w.sendPing(ByteBuffer.wrap(new byte[] {'h', 'b'}));
+    }
+
+    private void command(JsonObject frame) {
+        Command c;
+        try {
+            c = Frames.command(frame, "command");
+        } catch (Frames.FrameException e) {
+            JsonElement id = frame.get("id");
+            String idText = id != null && id.isJsonPrimitive() && !id.getAsString().isBlank() ? id.getAsString() : null;
+            LOG.warning("invalid command from the server: " + e.getMessage());
+            link.invalidCommand(idText, e.getMessage());
+            return;
+        }
+        link.command(c);
+    }
+
+    // ---- Transport ------------------------------------------------------------------------------------
+
+    @Override
+    public void accepted(String id) {
+        JsonObject o = new JsonObject();
+        o.addProperty("type", "accepted");
+        o.addProperty("id", id);
+        sendIfWelcomed(Frames.GSON.toJson(o));
+    }
+
+    @Override
+    public void result(Result r) {
+        sendIfWelcomed(Frames.GSON.toJson(Frames.resultFrame(r, s.maxFrameBytes)));
+    }
+
+    @Override
+    public void progress(String id, Integer percent, String message) {
+        JsonObject o = new JsonObject();
+        o.addProperty("type", "progress");
+        o.addProperty("id", id);
+        if (percent != null) o.addProperty("percent", percent);
+        o.addProperty("message", message);
+        sendIfWelcomed(Frames.GSON.toJson(o));
+    }
+
+    @Override
+    public void event(String kind, Object data) {
+        JsonObject o = new JsonObject();
+        o.addProperty("type", "event");
+        o.addProperty("kind", kind);
+        o.addProperty("time", Instant.now().toString());
+        o.add("data", Frames.GSON.toJsonTree(data));
+        sendIfWelcomed(Frames.GSON.toJson(o));
+    }
+
+    @Override
+    public void capabilities() {
+        Map<String, Object> o = new java.util.LinkedHashMap<>();
+        o.put("type", "capabilities");
+        o.put("plugins", link.hello().get("plugins"));
+        sendIfWelcomed(Frames.GSON.toJson(o));
+    }
+
+    @Override
+    public boolean runOnce(long timeoutSeconds) {
+        throw new IllegalStateException("one-shot mode checks in over HTTPS; set transport to poll for it");
+    }
+
+    @Override
+    public String state() { return state; }
+
+    /** Before welcome only hello may be sent; results not sent now go out with the outbox after the next welcome. */
+    private void sendIfWelcomed(String text) {
+        WebSocket w = ws;
+        if (w != null && welcomed) send(w, text);
+    }
+
+    private void send(WebSocket w, String text) {
+        if (text.getBytes(StandardCharsets.UTF_8).length > s.maxFrameBytes) {
+            LOG.warning("not sending a frame over max_frame_bytes (" + s.maxFrameBytes + ")");
+            return;
+        }
+        synchronized (sendLock) {
+            // java.net.http allows one outstanding send per socket: chain them
+            sendChain = sendChain.handle((x, err) -> null).thenCompose(x -> w.sendText(text, true))
+                .whenComplete((x, err) -> {
+                    if (err != null) LOG.log(Level.FINE, "send failed; the outbox re-sends results after reconnect", err);
+                });
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        WebSocket w = ws;
+        if (w != null) {
+            try {
+                w.sendClose(1000, "agent stopping").get(2, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                w.abort();
+            }
+        }
+        timer.shutdownNow();
+        inbox.shutdownNow();
+    }
+
+    private URI wsUri() {
+        URI u = s.serverUrl;
+        String scheme = u.getScheme().equals("http") ? "ws" : "wss";
+        return URI.create(scheme + "://" + u.getRawAuthority() + "/agent/v1/connect");
+    }
+
+    static String describe(Throwable e) {
+        Throwable t = e;
+        while ((t instanceof ExecutionException || t instanceof java.util.concurrent.CompletionException)
+            && t.getCause() != null) t = t.getCause();
+        String m = t.getMessage();
+        if (t instanceof javax.net.ssl.SSLHandshakeException || (t.getCause() instanceof javax.net.ssl.SSLHandshakeException)) {
+            return "TLS handshake failed: " + (m == null ? t : m);
+        }
+        if (t instanceof java.net.ConnectException) return "connection refused" + (m == null ? "" : " (" + m + ")");
+        return m == null ? t.getClass().getSimpleName() : t.getClass().getSimpleName() + ": " + m;
+    }
+}
