@@ -79,7 +79,9 @@ public final class Frames {
         Throwable t = e.getCause() != null && e instanceof JsonParseException ? e.getCause() : e;
         String m = String.valueOf(t.getMessage());
         int i = m.indexOf("\nSee https://");
-        return i < 0 ? m : m.substring(0, i);
+        if (i >= 0) m = m.substring(0, i);
+        // advice for programmers, not for whoever wrote the file
+        return m.replace("Use JsonReader.setStrictness(Strictness.LENIENT) to accept malformed JSON", "malformed JSON");
     }
 
     /** Reads a command object; {@code where} names it in errors, e.g. {@code commands[3]}. */

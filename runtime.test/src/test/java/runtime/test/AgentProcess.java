@@ -34,10 +34,17 @@ final class AgentProcess implements AutoCloseable {
         List<String> cmd = new ArrayList<>();
         cmd.add(LAUNCHER.toString());
         cmd.addAll(List.of(args));
+        return startCommand(cmd);
+    }
+
+    /** Any command line (the server, outpostctl), with the same output collection. */
+    static AgentProcess startCommand(List<String> cmd) throws IOException {
         ProcessBuilder pb = new ProcessBuilder(cmd);
         pb.environment().keySet().removeIf(k -> k.startsWith("OUTPOST_"));
         return new AgentProcess(pb.start());
     }
+
+    long pid() { return process.pid(); }
 
     /** Runs to completion within the limit and returns the exit code. */
     static AgentProcess run(Duration limit, String... args) throws Exception {

@@ -66,7 +66,7 @@ class OfflineModeTest {
     @Test
     void failuresAreReportedAndTheExitCodeSaysSo() throws Exception {
         Path tasks = AgentProcess.write(dir.resolve("tasks.json"), "{\"commands\": ["
-            + "{\"id\": \"22222222-0000-4000-8000-000000000001\", \"action\": \"disk.list\"},"
+            + "{\"id\": \"22222222-0000-4000-8000-000000000001\", \"action\": \"nope.missing\"},"
             + "{\"id\": \"22222222-0000-4000-8000-000000000002\", \"action\": \"agent.ping\", \"params\": {\"sleepMs\": \"later\"}},"
             + "{\"id\": \"22222222-0000-4000-8000-000000000003\", \"action\": \"agent.ping\", \"expiresAt\": \"2020-01-01T00:00:00Z\"},"
             + "{\"id\": \"22222222-0000-4000-8000-000000000004\", \"action\": \"agent.ping\", \"params\": {\"sleepMs\": 10000}, \"timeoutSeconds\": 1}]}");
@@ -84,7 +84,8 @@ class OfflineModeTest {
         }
         assertThat(status).containsExactly(Map.entry("01", "rejected"), Map.entry("02", "failed"),
             Map.entry("03", "rejected"), Map.entry("04", "timed_out"));
-        assertThat(error.get("01")).isEqualTo("unknown action 'disk.list'; known actions: agent.info, agent.ping");
+        assertThat(error.get("01")).isEqualTo("unknown action 'nope.missing'; known actions: agent.info, agent.ping,"
+            + " disk.extend, disk.initialize, disk.list");
         assertThat(error.get("02")).isEqualTo("param 'sleepMs' must be an integer, got 'later'");
         assertThat(error.get("03")).isEqualTo("expired");
         assertThat(error.get("04")).startsWith("timed out after 1 s");

@@ -54,7 +54,7 @@ class RuntimeLifecycleTest {
             assertThat(console.awaitStdout(PROMPT, T)).contains(bundleId + "|Resolved");
             console.send("agent:exec echo.say '{\"message\":\"hi\"}'");
             assertThat(console.awaitStdout(PROMPT, T)).contains("\"status\": \"rejected\"")
-                .contains("known actions: agent.info, agent.ping");
+                .contains("known actions: agent.info, agent.ping, disk.extend, disk.initialize, disk.list\"");
 
             console.send("start " + bundleId);
             console.awaitStdout(PROMPT, T);
