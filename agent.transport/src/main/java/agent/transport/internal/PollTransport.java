@@ -71,6 +71,9 @@ final class PollTransport implements Transport {
     }
 
     private void cycle() {
+        synchronized (this) {
+            next = null; // this run is under way; only a later one counts as pending
+        }
         long delay;
         try {
             checkIn();

@@ -1,0 +1,109 @@
+package server;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.DigestOutputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.jar.Attributes;
+import java.util.jar.JarFile;
+import java.util.jar.Manifest;
+import java.util.regex.Pattern;
+import java.util.zip.ZipException;
+
+import server.http.ApiException;
+import server.http.Exchange;
+import server.store.Records.Bundle;
+import server.store.ServerStore;
+
+/** Plugin jars uploaded by the operator, kept as {@code <data>/bundles/<sha256>.jar} and served to agents by sha256. */
+public final class BundleRepository {
+    public static final long MAX_BUNDLE_BYTES = 64L << 20;
+    private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
+    private static final Pattern BSN = Pattern.compile("[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*");
+    private static final Pattern VERSION = Pattern.compile("\\d+(\\.\\d+(\\.\\d+(\\.[A-Za-z0-9_-]+)?)?)?");
+
+    private final Path dir;
+    private final ServerStore store;
+
+    public BundleRepository(Path dir, ServerStore store) throws IOException {
+        this.dir = dir;
+        this.store = store;
+        Files.createDirectories(dir);
+    }
+
+    public static boolean isSha256(String s) {
+        return s != null && SHA256.matcher(s).matches();
+    }
+
+    /** The path a bundle is served from (relative: the agent resolves it against its server URL). */
+    public static String url(String sha256) {
+        return "/agent/v1/bundles/" + sha256;
+    }
+
+    /** Reads an upload, checks it is an OSGi bundle jar and stores it under its sha256. */
+    public Bundle upload(Exchange ex) throws IOException {
+        Path tmp = Files.createTempFile(dir, ".upload-", ".tmp");
+        try {
+            MessageDigest sha;
+            try {
+                sha = MessageDigest.getInstance("SHA-256");
+            } catch (NoSuchAlgorithmException e) {
+                throw new IllegalStateException(e);
+            }
+            long size;
+            try (OutputStream out = new DigestOutputStream(Files.newOutputStream(tmp), sha)) {
+                size = ex.bodyTo(out, MAX_BUNDLE_BYTES);
+            }
+            if (size == 0) throw ApiException.badRequest("the request body is empty: send the bundle's jar bytes");
+            String bsn;
+            String version;
+            try (JarFile jar = new JarFile(tmp.toFile())) {
+                Manifest mf = jar.getManifest();
+                if (mf == null) throw ApiException.badRequest("the jar has no META-INF/MANIFEST.MF: not an OSGi bundle");
+                Attributes a = mf.getMainAttributes();
+                String rawBsn = a.getValue("Bundle-SymbolicName");
+                if (rawBsn == null || rawBsn.isBlank()) {
+                    throw ApiException.badRequest("the jar's manifest has no Bundle-SymbolicName: not an OSGi bundle");
+                }
+                bsn = rawBsn.split(";", 2)[0].trim();
+                if (!BSN.matcher(bsn).matches()) {
+                    throw ApiException.badRequest("the jar's Bundle-SymbolicName '" + rawBsn + "' is not a valid symbolic name");
+                }
+                String rawVersion = a.getValue("Bundle-Version");
+                version = rawVersion == null || rawVersion.isBlank() ? "0.0.0" : rawVersion.trim();
+                if (!VERSION.matcher(version).matches()) {
+                    throw ApiException.badRequest("the jar's Bundle-Version '" + rawVersion + "' is not an OSGi version (major.minor.micro.qualifier)");
+                }
+            } catch (ZipException | SecurityException e) {
+                throw ApiException.badRequest("the request body is not a jar (zip) file: " + e.getMessage());
+            }
+            String hex = HexFormat.of().formatHex(sha.digest());
+            Path target = file(hex);
+            if (!Files.exists(target)) Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+            return store.addBundle(new Bundle(hex, bsn, version, size, Times.now()));
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    public Path file(String sha256) {
+        return dir.resolve(sha256 + ".jar");
+    }
+
+    /** The jar's bytes, or null when no bundle has that sha256. */
+    public byte[] read(String sha256) throws IOException {
+        if (!isSha256(sha256) || store.bundle(sha256) == null) return null;
+        Path f = file(sha256);
+        return Files.exists(f) ? Files.readAllBytes(f) : null;
+    }
+
+    public List<Bundle> list() {
+        return store.bundles();
+    }
+}

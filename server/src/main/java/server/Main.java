@@ -1,0 +1,98 @@
+package server;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.logging.Level;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code outpost-server [--data-dir D] [--port P] [--bind ADDR] [--client-ca FILE]}: runs until stopped. */
+@Command(name = "outpost-server", mixinStandardHelpOptions = true, version = "outpost-server 0.1.0",
+    description = "The Outpost reference management server: agents (WebSocket and HTTPS polling) and the operator API "
+        + "on one HTTPS port. Makes its CA, certificate and tokens on first start.",
+    exitCodeOnInvalidInput = 2, exitCodeOnExecutionException = 1)
+public final class Main implements Callable<Integer> {
+    @Option(names = "--data-dir", paramLabel = "D", description = "state, certificates and tokens (default: $OUTPOST_SERVER_DATA_DIR, else /var/lib/outpost-server)")
+    Path dataDir;
+
+    @Option(names = "--port", paramLabel = "P", defaultValue = "8443", description = "HTTPS port; 0 = any free port (default: ${DEFAULT-VALUE})")
+    int port;
+
+    @Option(names = "--bind", paramLabel = "ADDR", description = "listen on this address only (default: every interface)")
+    String bind;
+
+    @Option(names = "--client-ca", paramLabel = "FILE", description = "PEM CA: require TLS client certificates signed by it (mutual TLS), in addition to tokens")
+    Path clientCa;
+
+    @Option(names = "--log-level", paramLabel = "LEVEL", defaultValue = "INFO", description = "java.util.logging level (default: ${DEFAULT-VALUE})")
+    String logLevel;
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new Main()).execute(args));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        Level level;
+        try {
+            level = Level.parse(logLevel.toUpperCase(java.util.Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            System.err.println("outpost-server: --log-level must be a java.util.logging level (SEVERE, WARNING, INFO, FINE, ...), got '" + logLevel + "'");
+            return 2;
+        }
+        LogSetup.configure(level);
+        Path dir = dataDir;
+        if (dir == null) {
+            String env = System.getenv("OUTPOST_SERVER_DATA_DIR");
+            dir = Path.of(env == null || env.isBlank() ? "/var/lib/outpost-server" : env);
+        }
+        if (port < 0 || port > 65535) {
+            System.err.println("outpost-server: --port must be 0..65535, got " + port);
+            return 2;
+        }
+        if (clientCa != null && !Files.isReadable(clientCa)) {
+            System.err.println("outpost-server: --client-ca '" + clientCa + "' is not a readable file");
+            return 2;
+        }
+        dir = dir.toAbsolutePath();
+        if (System.getProperty("org.sqlite.tmpdir") == null) {
+            // sqlite-jdbc extracts its native library on every start: keep it in the data dir, not in /tmp
+            Path nativeDir = dir.resolve("native");
+            OutpostServer.makePrivateDir(dir);
+            Files.createDirectories(nativeDir);
+            System.setProperty("org.sqlite.tmpdir", nativeDir.toString());
+        }
+        OutpostServer server;
+        try {
+            server = OutpostServer.start(new OutpostServer.Options(dir, port, bind, clientCa, 30));
+        } catch (IllegalStateException e) {
+            System.err.println("outpost-server: " + e.getMessage());
+            return 2;
+        } catch (java.io.IOException e) {
+            System.err.println("outpost-server: " + e.getMessage());
+            return 2;
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            server.close();
+            // java.util.logging resets itself in a shutdown hook of its own: say it plainly
+            System.err.println("outpost-server: stopped");
+            stopped.countDown();
+        }, "shutdown"));
+        System.out.printf("""
+            outpost-server: data dir %1$s
+              CA certificate (agents' server_ca):      %1$s/ca.pem
+              enrolment token (agents' enrollment_token): %1$s/%2$s
+              operator token (outpostctl):             %1$s/%3$s
+              server URL (outpostctl --server-dir):    %1$s/%4$s
+            outpost-server: listening on %5$s (port %6$d)
+            """, dir, OutpostServer.ENROLLMENT_TOKEN, OutpostServer.OPERATOR_TOKEN, OutpostServer.SERVER_URL, server.url(), server.port());
+        System.out.flush();
+        stopped.await();
+        return 0;
+    }
+}

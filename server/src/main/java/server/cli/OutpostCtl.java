@@ -1,0 +1,386 @@
+package server.cli;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+import server.BundleRepository;
+import server.http.Json;
+import server.pki.Pem;
+
+/**
+ * {@code outpostctl}: the operator CLI of the reference server. Exit codes: 0 success, 1 a command or request
+ * failed, 2 bad usage or configuration.
+ */
+@Command(name = "outpostctl", mixinStandardHelpOptions = true, version = "outpostctl 0.1.0",
+    description = "Operate an Outpost reference server: list agents, send commands and wait for results, upload plugins.",
+    subcommands = {OutpostCtl.Agents.class, OutpostCtl.Send.class, OutpostCtl.ShowCommand.class, OutpostCtl.Cancel.class,
+        OutpostCtl.Results.class, OutpostCtl.Plugin.class, CommandLine.HelpCommand.class},
+    exitCodeOnInvalidInput = 2, exitCodeOnExecutionException = 1)
+public final class OutpostCtl {
+    /** Connection options given before the subcommand; those given after it win. */
+    @Mixin Connection rootConnection;
+
+    /** Bad configuration (a missing file, a wrong option combination): exit 2. */
+    static final class ConfigError extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        ConfigError(String message) {
+            super(message);
+        }
+    }
+
+    /** Where the server is and the credentials to use; every subcommand takes these. */
+    static final class Connection {
+        @Option(names = "--server-dir", paramLabel = "D", description = "a local server's data dir: reads D/server.url, D/operator.token, D/ca.pem "
+            + "(default when no --server: $OUTPOST_SERVER_DATA_DIR, else /var/lib/outpost-server)")
+        Path serverDir;
+        @Option(names = "--server", paramLabel = "URL", description = "the server's https URL (with --token-file and --ca)")
+        URI server;
+        @Option(names = "--token-file", paramLabel = "F", description = "file holding the operator token")
+        Path tokenFile;
+        @Option(names = "--ca", paramLabel = "F", description = "PEM CA certificate to trust for the server")
+        Path ca;
+        @Option(names = "--cert", paramLabel = "F", description = "PEM client certificate, for a server with --client-ca")
+        Path cert;
+        @Option(names = "--key", paramLabel = "F", description = "PEM private key of --cert")
+        Path key;
+
+        /** This subcommand's options, each falling back to the one given before the subcommand. */
+        ServerClient client(CommandLine.Model.CommandSpec spec) {
+            Connection root = ((OutpostCtl) spec.root().userObject()).rootConnection;
+            Connection c = new Connection();
+            c.serverDir = serverDir != null ? serverDir : root.serverDir;
+            c.server = server != null ? server : root.server;
+            c.tokenFile = tokenFile != null ? tokenFile : root.tokenFile;
+            c.ca = ca != null ? ca : root.ca;
+            c.cert = cert != null ? cert : root.cert;
+            c.key = key != null ? key : root.key;
+            return c.client();
+        }
+
+        private ServerClient client() {
+            if ((cert == null) != (key == null)) throw new ConfigError("--cert and --key go together");
+            try {
+                if (server != null) {
+                    if (serverDir != null) throw new ConfigError("give either --server-dir or --server, not both");
+                    if (tokenFile == null || ca == null) throw new ConfigError("--server needs --token-file and --ca");
+                    if (!"https".equals(server.getScheme())) throw new ConfigError("--server must be an https:// URL, got '" + server + "'");
+                    return new ServerClient(server, ServerClient.readToken(tokenFile), Pem.clientContext(ca, cert, key));
+                }
+                Path dir = serverDir;
+                if (dir == null) {
+                    String env = System.getenv("OUTPOST_SERVER_DATA_DIR");
+                    dir = Path.of(env == null || env.isBlank() ? "/var/lib/outpost-server" : env);
+                }
+                URI url = ServerClient.readUrl(dir.resolve("server.url"));
+                String token = ServerClient.readToken(tokenFile != null ? tokenFile : dir.resolve("operator.token"));
+                return new ServerClient(url, token, Pem.clientContext(ca != null ? ca : dir.resolve("ca.pem"), cert, key));
+            } catch (IOException e) {
+                throw new ConfigError(e.getMessage());
+            }
+        }
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+    }
+
+    /** Runs the CLI with the given output streams; returns the exit code. */
+    public static int run(String[] args, PrintWriter out, PrintWriter err) {
+        CommandLine cl = new CommandLine(new OutpostCtl());
+        cl.setOut(out);
+        cl.setErr(err);
+        cl.setExecutionExceptionHandler((ex, line, parsed) -> {
+            if (ex instanceof ConfigError) {
+                err.println("outpostctl: " + ex.getMessage());
+                return 2;
+            }
+            if (ex instanceof IOException) {
+                err.println("outpostctl: " + ex.getMessage());
+                return 1;
+            }
+            throw ex;
+        });
+        return cl.execute(args);
+    }
+
+    static void printJson(CommandLine.Model.CommandSpec spec, JsonElement e) {
+        spec.commandLine().getOut().println(Json.PRETTY.toJson(e));
+    }
+
+    // ---------------------------------------------------------------- agents
+
+    @Command(name = "agents", description = "List the enrolled agents (JSON).")
+    static final class Agents implements Callable<Integer> {
+        @Mixin Connection conn;
+        @Spec CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() throws IOException {
+            printJson(spec, conn.client(spec).get("/api/v1/agents"));
+            return 0;
+        }
+    }
+
+    // ---------------------------------------------------------------- send
+
+    @Command(name = "send", description = {
+        "Send a command to one agent or to all: send AGENT ACTION [PARAMS-JSON] | send --all ACTION [PARAMS-JSON].",
+        "Without --wait prints {id, agentId} per command; with --wait prints each result as one JSON line "
+            + "(PROTOCOL.md's result object with agentId) and exits 0 only if every result arrived and succeeded."})
+    static final class Send implements Callable<Integer> {
+        @Mixin Connection conn;
+        @Spec CommandLine.Model.CommandSpec spec;
+        @Option(names = "--all", description = "every enrolled agent (one command id each)")
+        boolean all;
+        @Option(names = "--id", paramLabel = "ID", description = "the command id (single agent only; default: a new UUID). Sending the same id again is idempotent")
+        String id;
+        @Option(names = "--timeout", paramLabel = "S", description = "timeoutSeconds of the command")
+        Integer timeout;
+        @Option(names = "--expires-at", paramLabel = "TIME", description = "expiresAt of the command (RFC 3339)")
+        String expiresAt;
+        @Option(names = "--wait", paramLabel = "SECONDS", description = "wait up to this long for the results")
+        Integer wait;
+        @Parameters(paramLabel = "ARGS", description = "AGENT ACTION [PARAMS-JSON], or with --all: ACTION [PARAMS-JSON]")
+        List<String> args = new ArrayList<>();
+
+        @Override
+        public Integer call() throws IOException, InterruptedException {
+            int need = all ? 1 : 2;
+            if (args.size() < need || args.size() > need + 1) {
+                throw new ParameterException(spec.commandLine(), all ? "usage: send --all ACTION [PARAMS-JSON]"
+                    : "usage: send AGENT ACTION [PARAMS-JSON] (or send --all ACTION [PARAMS-JSON])");
+            }
+            String agent = all ? null : args.get(0);
+            String action = args.get(need - 1);
+            JsonObject params = args.size() > need ? parseParams(spec, args.get(need)) : new JsonObject();
+            return sendAndWait(spec, conn.client(spec), agent, action, params, id, timeout, expiresAt, wait);
+        }
+    }
+
+    static JsonObject parseParams(CommandLine.Model.CommandSpec spec, String text) {
+        try {
+            JsonElement e = Json.parse(text);
+            if (!e.isJsonObject()) throw new ParameterException(spec.commandLine(), "PARAMS-JSON must be a JSON object, got " + text);
+            return e.getAsJsonObject();
+        } catch (JsonParseException e) {
+            throw new ParameterException(spec.commandLine(), "PARAMS-JSON is not valid JSON: " + e.getMessage());
+        }
+    }
+
+    /** Creates the command(s); with {@code wait}, polls for results and prints them as JSON lines. */
+    static int sendAndWait(CommandLine.Model.CommandSpec spec, ServerClient client, String agent, String action, JsonObject params,
+                           String id, Integer timeout, String expiresAt, Integer wait) throws IOException, InterruptedException {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        if (wait != null && wait < 0) throw new ParameterException(spec.commandLine(), "--wait must be 0 or more seconds, got " + wait);
+        if (agent == null && id != null) throw new ParameterException(spec.commandLine(), "--id goes with a single AGENT, not --all");
+        JsonObject body = new JsonObject();
+        if (agent == null) body.addProperty("all", true);
+        else body.addProperty("agentId", agent);
+        body.addProperty("action", action);
+        body.add("params", params);
+        if (timeout != null) body.addProperty("timeoutSeconds", timeout);
+        if (id != null) body.addProperty("id", id);
+        if (expiresAt != null) body.addProperty("expiresAt", expiresAt);
+        JsonArray commands = client.post("/api/v1/commands", body).getAsJsonObject().getAsJsonArray("commands");
+        if (wait == null) {
+            for (JsonElement c : commands) out.println(Json.GSON.toJson(c));
+            return 0;
+        }
+        Map<String, String> pending = new LinkedHashMap<>(); // command id -> agent id
+        for (JsonElement c : commands) {
+            pending.put(c.getAsJsonObject().get("id").getAsString(), c.getAsJsonObject().get("agentId").getAsString());
+        }
+        boolean allSucceeded = true;
+        long deadline = System.nanoTime() + wait * 1_000_000_000L;
+        long pause = 100;
+        while (true) {
+            List<String> ids = new ArrayList<>(pending.keySet());
+            for (int from = 0; from < ids.size(); from += 10_000) {
+                JsonObject q = new JsonObject();
+                JsonArray chunk = new JsonArray();
+                ids.subList(from, Math.min(ids.size(), from + 10_000)).forEach(chunk::add);
+                q.add("ids", chunk);
+                for (JsonElement r : client.post("/api/v1/results/query", q).getAsJsonObject().getAsJsonArray("results")) {
+                    JsonObject result = r.getAsJsonObject();
+                    result.remove("receivedAt");
+                    pending.remove(result.get("id").getAsString());
+                    if (!"succeeded".equals(result.has("status") ? result.get("status").getAsString() : null)) allSucceeded = false;
+                    out.println(Json.GSON.toJson(result));
+                }
+            }
+            out.flush();
+            if (pending.isEmpty() || System.nanoTime() >= deadline) break;
+            Thread.sleep(Math.min(pause, Math.max(1, (deadline - System.nanoTime()) / 1_000_000)));
+            pause = Math.min(1000, pause * 2);
+        }
+        if (!pending.isEmpty()) {
+            int shown = 0;
+            for (Map.Entry<String, String> e : pending.entrySet()) {
+                if (shown++ == 20) {
+                    err.println("outpostctl: ... and " + (pending.size() - 20) + " more without a result");
+                    break;
+                }
+                err.println("outpostctl: no result within " + wait + " s from agent " + e.getValue() + " (command " + e.getKey() + ")");
+            }
+            return 1;
+        }
+        return allSucceeded ? 0 : 1;
+    }
+
+    // ---------------------------------------------------------------- command, cancel, results
+
+    @Command(name = "command", description = "Show a command: state, params and its result (JSON).")
+    static final class ShowCommand implements Callable<Integer> {
+        @Mixin Connection conn;
+        @Spec CommandLine.Model.CommandSpec spec;
+        @Parameters(paramLabel = "ID") String id;
+
+        @Override
+        public Integer call() throws IOException {
+            printJson(spec, conn.client(spec).get("/api/v1/commands/" + encode(id)));
+            return 0;
+        }
+    }
+
+    @Command(name = "cancel", description = "Cancel a command: a queued one at once, a running one on its agent (JSON of the command).")
+    static final class Cancel implements Callable<Integer> {
+        @Mixin Connection conn;
+        @Spec CommandLine.Model.CommandSpec spec;
+        @Parameters(paramLabel = "ID") String id;
+
+        @Override
+        public Integer call() throws IOException {
+            printJson(spec, conn.client(spec).post("/api/v1/commands/" + encode(id) + "/cancel", new JsonObject()));
+            return 0;
+        }
+    }
+
+    @Command(name = "results", description = "The newest results, one JSON line each (result object with agentId and receivedAt).")
+    static final class Results implements Callable<Integer> {
+        @Mixin Connection conn;
+        @Spec CommandLine.Model.CommandSpec spec;
+        @Option(names = "--agent", paramLabel = "A", description = "only this agent's") String agent;
+        @Option(names = "--limit", paramLabel = "N", defaultValue = "100", description = "at most N (default: ${DEFAULT-VALUE})") int limit;
+
+        @Override
+        public Integer call() throws IOException {
+            String q = "/api/v1/results?limit=" + limit + (agent == null ? "" : "&agent=" + encode(agent));
+            for (JsonElement r : conn.client(spec).get(q).getAsJsonArray()) spec.commandLine().getOut().println(Json.GSON.toJson(r));
+            return 0;
+        }
+    }
+
+    static String encode(String s) {
+        return java.net.URLEncoder.encode(s, java.nio.charset.StandardCharsets.UTF_8).replace("+", "%20");
+    }
+
+    // ---------------------------------------------------------------- plugins
+
+    @Command(name = "plugin", description = "Plugin bundles: upload, list, push to agents.",
+        subcommands = {Plugin.Upload.class, Plugin.ListBundles.class, Plugin.Push.class})
+    static final class Plugin {
+        @Command(name = "upload", description = "Upload a plugin jar; prints {sha256, bsn, version, size, url}.")
+        static final class Upload implements Callable<Integer> {
+            @Mixin Connection conn;
+            @Spec CommandLine.Model.CommandSpec spec;
+            @Parameters(paramLabel = "JAR") Path jar;
+
+            @Override
+            public Integer call() throws IOException {
+                printJson(spec, upload(conn.client(spec), jar));
+                return 0;
+            }
+        }
+
+        @Command(name = "list", description = "The uploaded bundles (JSON).")
+        static final class ListBundles implements Callable<Integer> {
+            @Mixin Connection conn;
+            @Spec CommandLine.Model.CommandSpec spec;
+
+            @Override
+            public Integer call() throws IOException {
+                printJson(spec, conn.client(spec).get("/api/v1/bundles"));
+                return 0;
+            }
+        }
+
+        @Command(name = "push", description = {
+            "Install, upgrade or remove a plugin on agents: push AGENT|--all install|upgrade JAR|SHA256, push AGENT|--all remove BSN.",
+            "A JAR is uploaded first; the agents download it from the server (/agent/v1/bundles/SHA256)."})
+        static final class Push implements Callable<Integer> {
+            @Mixin Connection conn;
+            @Spec CommandLine.Model.CommandSpec spec;
+            @Option(names = "--all", description = "every enrolled agent") boolean all;
+            @Option(names = "--no-start", description = "install without starting the bundle") boolean noStart;
+            @Option(names = "--allow-downgrade", description = "let upgrade install an older version") boolean allowDowngrade;
+            @Option(names = "--wait", paramLabel = "SECONDS", description = "wait up to this long for the results") Integer wait;
+            @Option(names = "--timeout", paramLabel = "S", description = "timeoutSeconds of the command") Integer timeout;
+            @Parameters(paramLabel = "ARGS", description = "AGENT OP TARGET, or with --all: OP TARGET") List<String> args = new ArrayList<>();
+
+            @Override
+            public Integer call() throws IOException, InterruptedException {
+                int need = all ? 2 : 3;
+                if (args.size() != need) {
+                    throw new ParameterException(spec.commandLine(), "usage: plugin push AGENT|--all install|upgrade JAR|SHA256, or plugin push AGENT|--all remove BSN");
+                }
+                String agent = all ? null : args.get(0);
+                String op = args.get(need - 2);
+                String target = args.get(need - 1);
+                ServerClient client = conn.client(spec);
+                JsonObject params = new JsonObject();
+                switch (op) {
+                    case "install", "upgrade" -> {
+                        String sha = target;
+                        if (!BundleRepository.isSha256(target)) {
+                            Path jar = Path.of(target);
+                            if (!Files.isRegularFile(jar)) {
+                                throw new ParameterException(spec.commandLine(), "'" + target + "' is neither a jar file nor a sha256 of an uploaded bundle");
+                            }
+                            sha = upload(client, jar).get("sha256").getAsString();
+                        }
+                        params.addProperty("url", BundleRepository.url(sha));
+                        params.addProperty("sha256", sha);
+                        if (op.equals("install")) params.addProperty("start", !noStart);
+                        else params.addProperty("allowDowngrade", allowDowngrade);
+                    }
+                    case "remove" -> params.addProperty("bsn", target);
+                    default -> throw new ParameterException(spec.commandLine(), "the operation must be install, upgrade or remove, got '" + op + "'");
+                }
+                return sendAndWait(spec, client, agent, "plugin." + op, params, null, timeout, null, wait);
+            }
+        }
+
+        static JsonObject upload(ServerClient client, Path jar) throws IOException {
+            byte[] bytes;
+            try {
+                bytes = Files.readAllBytes(jar);
+            } catch (IOException e) {
+                throw new ConfigError("cannot read '" + jar + "': " + e.getMessage());
+            }
+            return client.postBytes("/api/v1/bundles", "application/java-archive", bytes).getAsJsonObject();
+        }
+    }
+}

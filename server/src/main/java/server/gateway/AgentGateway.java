@@ -1,0 +1,364 @@
+package server.gateway;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.websocket.server.ServerWebSocketContainer;
+import org.eclipse.jetty.websocket.server.WebSocketCreator;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+
+import server.Times;
+import server.http.ApiException;
+import server.http.Json;
+import server.http.Tokens;
+import server.store.Records.Command;
+import server.store.Records.Pending;
+import server.store.Records.ResultOutcome;
+import server.store.Records.State;
+import server.store.ServerStore;
+
+/**
+ * The agents' side of the server: the WebSocket endpoint {@code /agent/v1/connect}, who is connected, pushing
+ * commands and cancels, and turning agent frames into store writes. Also the shared logic of the polling
+ * transport (hello, accepted, results, events) so both transports store the same things the same way.
+ */
+public final class AgentGateway implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(AgentGateway.class.getName());
+    public static final String SUBPROTOCOL = "outpost.v1";
+    public static final String CONNECT_PATH = "/agent/v1/connect";
+    public static final int MAX_FRAME_BYTES = 1 << 20;
+    private static final int MAX_PROGRESS_ENTRIES = 100_000;
+    private static final int MAX_CACHED_TOKENS = 200_000;
+
+    private final ServerStore store;
+    private final int heartbeatSeconds;
+    private final ConcurrentHashMap<String, AgentSocket> connections = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, JsonObject> progress = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, String> tokenCache = new ConcurrentHashMap<>();
+    /** Sends what the writer thread decided (acks, pending commands) so the writer never does network work. */
+    private final ExecutorService io = Executors.newFixedThreadPool(2, r -> daemon(r, "agent-io"));
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "agent-seen"));
+
+    public AgentGateway(ServerStore store, int heartbeatSeconds) {
+        this.store = store;
+        this.heartbeatSeconds = heartbeatSeconds;
+        timer.scheduleWithFixedDelay(this::flushLastSeen, heartbeatSeconds, heartbeatSeconds, TimeUnit.SECONDS);
+    }
+
+    private static Thread daemon(Runnable r, String name) {
+        Thread t = new Thread(r, name);
+        t.setDaemon(true);
+        return t;
+    }
+
+    /** Limits and the endpoint on Jetty's WebSocket container. */
+    public void configure(ServerWebSocketContainer container) {
+        container.setMaxTextMessageSize(MAX_FRAME_BYTES);
+        container.setMaxBinaryMessageSize(MAX_FRAME_BYTES);
+        container.setMaxFrameSize(MAX_FRAME_BYTES);
+        // an agent pings every heartbeat; two missed intervals and a margin mean it is gone
+        container.setIdleTimeout(Duration.ofMillis(heartbeatSeconds * 2500L));
+        container.addMapping(CONNECT_PATH, creator());
+    }
+
+    private WebSocketCreator creator() {
+        return (rq, rs, cb) -> {
+            if (!rq.hasSubProtocol(SUBPROTOCOL)) {
+                rs.setStatus(400);
+                rs.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json; charset=utf-8");
+                Content.Sink.write(rs, true, Json.error("the WebSocket subprotocol '" + SUBPROTOCOL
+                    + "' is required (Sec-WebSocket-Protocol), got " + rq.getSubProtocols()).toString(), cb);
+                return null;
+            }
+            rs.setAcceptedSubProtocol(SUBPROTOCOL);
+            // no permessage-deflate: its inflater and deflater would cost each of thousands of connections ~100 KB
+            rs.setExtensions(new ArrayList<>());
+            return new AgentSocket(this, agentForAuthorization(rq.getHeaders().get(HttpHeader.AUTHORIZATION)));
+        };
+    }
+
+    /**
+     * The agent id for an {@code Authorization} header, or null when missing or unknown. Known token hashes are
+     * cached: a reconnect storm of thousands of agents then costs no store reads (tokens are never reassigned).
+     */
+    public String agentForAuthorization(String header) {
+        String token = Tokens.bearer(header);
+        if (token == null) return null;
+        String hash = Tokens.sha256Hex(token);
+        String cached = tokenCache.get(hash);
+        if (cached != null) return cached;
+        String agentId = store.agentIdForTokenHash(hash);
+        if (agentId != null) {
+            if (tokenCache.size() >= MAX_CACHED_TOKENS) tokenCache.clear();
+            tokenCache.put(hash, agentId);
+        }
+        return agentId;
+    }
+
+    public int heartbeatSeconds() {
+        return heartbeatSeconds;
+    }
+
+    public boolean isConnected(String agentId) {
+        return connections.containsKey(agentId);
+    }
+
+    public int connectedCount() {
+        return connections.size();
+    }
+
+    /** When a connected agent was last heard from, or null if it is not connected. */
+    public Instant lastSeen(String agentId) {
+        AgentSocket s = connections.get(agentId);
+        return s == null ? null : Instant.ofEpochMilli(s.lastSeenMillis);
+    }
+
+    /** The last progress an agent reported for a command still running, or null. */
+    public JsonObject progress(String commandId) {
+        return progress.get(commandId);
+    }
+
+    void afterBatch(Runnable task) {
+        store.afterBatch(() -> io.execute(task));
+    }
+
+    // ---------------------------------------------------------------- connection life
+
+    void opened(AgentSocket socket) {
+        AgentSocket older = connections.put(socket.agentId, socket);
+        if (older != null) {
+            LOG.info(() -> "agent " + socket.agentId + " connected again: closing its older connection (4409)");
+            older.fail(ErrorCode.REPLACED, "replaced by a newer connection of the same agent");
+        }
+    }
+
+    void closed(AgentSocket socket, int code, String reason) {
+        if (!connections.remove(socket.agentId, socket)) return; // replaced: the newer connection owns the agent
+        String seen = Instant.ofEpochMilli(socket.lastSeenMillis).toString();
+        LOG.fine(() -> "agent " + socket.agentId + " disconnected (" + code + (reason == null ? "" : " " + reason) + ")");
+        store.write(c -> {
+            if (connections.containsKey(socket.agentId)) return null; // it came back meanwhile
+            return ServerStore.seen(Map.of(socket.agentId, seen), false).run(c);
+        }, (v, err) -> {
+            if (err != null) LOG.log(Level.WARNING, "cannot record that agent " + socket.agentId + " disconnected", err);
+        });
+    }
+
+    private void flushLastSeen() {
+        try {
+            Map<String, String> seen = new LinkedHashMap<>();
+            for (AgentSocket s : connections.values()) seen.put(s.agentId, Instant.ofEpochMilli(s.lastSeenMillis).toString());
+            if (seen.isEmpty()) return;
+            store.write(c -> {
+                // drop those that left since: their close wrote connected = 0
+                seen.keySet().removeIf(id -> !connections.containsKey(id));
+                return ServerStore.seen(seen, true).run(c);
+            }, (v, err) -> {
+                if (err != null) LOG.log(Level.WARNING, "cannot record agents' last-seen times", err);
+            });
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "last-seen flush failed", e);
+        }
+    }
+
+    // ---------------------------------------------------------------- frames
+
+    void hello(AgentSocket socket, JsonObject hello) {
+        JsonElement protocol = hello.get("protocol");
+        if (protocol != null && !protocol.isJsonNull()
+            && !(protocol.isJsonPrimitive() && protocol.getAsJsonPrimitive().isNumber() && protocol.getAsDouble() == 1)) {
+            socket.fail(ErrorCode.UNSUPPORTED_PROTOCOL, "this server speaks protocol 1, the agent sent protocol " + protocol);
+            return;
+        }
+        HelloInfo info = HelloInfo.of(hello, "hello.");
+        if (info.agentId() != null && !info.agentId().equals(socket.agentId)) {
+            LOG.warning(() -> "agent " + socket.agentId + " says it is '" + info.agentId() + "' in its hello: its token decides");
+        }
+        JsonObject welcome = new JsonObject();
+        welcome.addProperty("type", "welcome");
+        welcome.addProperty("serverTime", Times.now());
+        welcome.addProperty("heartbeatSeconds", heartbeatSeconds);
+        socket.send(welcome.toString());
+        socket.welcomed = true;
+        // read after 'welcomed' is set: a command stored from now on is pushed by the API, one stored before is read here
+        store.write(ServerStore.hello(socket.agentId, info.json(), info.hostname(), info.plugins(), "websocket", true, Times.now()),
+            (pending, err) -> {
+                if (err != null) {
+                    LOG.log(Level.WARNING, "cannot record the hello of agent " + socket.agentId, err);
+                    io.execute(() -> socket.fail(ErrorCode.SERVER_ERROR, "the server could not record the hello"));
+                } else {
+                    io.execute(() -> sendPending(socket, pending));
+                }
+            });
+    }
+
+    private void sendPending(AgentSocket socket, Pending pending) {
+        for (Command c : pending.commands()) socket.sendCommand(c.id(), commandFrame(c).toString());
+        for (String id : pending.cancels()) socket.send(cancelFrame(id));
+    }
+
+    void accepted(AgentSocket socket, String id) {
+        store.write(ServerStore.accepted(socket.agentId, List.of(id)), (v, err) -> {
+            if (err != null) LOG.log(Level.WARNING, "cannot record that agent " + socket.agentId + " accepted " + id, err);
+        });
+    }
+
+    void result(AgentSocket socket, JsonObject frame) {
+        ParsedResult r = ParsedResult.of(frame, "result.");
+        socket.forget(r.id());
+        progress.remove(r.id());
+        String now = Times.now();
+        store.write(c -> ServerStore.storeResult(c, socket.agentId, r.id(), r.status(), r.json(), now), (outcome, err) -> {
+            if (err != null) {
+                // not acked: the agent keeps the result and sends it again
+                LOG.log(Level.WARNING, "cannot store result " + r.id() + " of agent " + socket.agentId, err);
+            } else if (outcome == ResultOutcome.FOREIGN) {
+                LOG.warning(() -> "agent " + socket.agentId + " sent a result for " + r.id()
+                    + ", which belongs to another agent: not stored, not acked");
+            } else {
+                socket.ackAfterCommit(r.id());
+            }
+        });
+    }
+
+    void progress(AgentSocket socket, JsonObject frame) {
+        String id = Json.reqString(frame, "id", "progress.");
+        if (progress.size() >= MAX_PROGRESS_ENTRIES && !progress.containsKey(id)) return;
+        JsonObject p = frame.deepCopy();
+        p.remove("type");
+        p.addProperty("agentId", socket.agentId);
+        p.addProperty("receivedAt", Times.now());
+        progress.put(id, p);
+    }
+
+    void event(AgentSocket socket, JsonObject frame) {
+        ParsedEvent e = ParsedEvent.of(frame, "event.");
+        String now = Times.now();
+        store.write(c -> {
+            ServerStore.storeEvent(c, socket.agentId, e.kind(), e.time(), e.json(), now);
+            return null;
+        }, (v, err) -> {
+            if (err != null) LOG.log(Level.WARNING, "cannot store an event of agent " + socket.agentId, err);
+        });
+    }
+
+    void capabilities(AgentSocket socket, JsonObject frame) {
+        JsonElement plugins = frame.get("plugins");
+        if (plugins == null || !plugins.isJsonArray()) throw ApiException.badRequest("capabilities.plugins must be a JSON array");
+        store.write(ServerStore.plugins(socket.agentId, plugins.toString()), (v, err) -> {
+            if (err != null) LOG.log(Level.WARNING, "cannot store the plugins of agent " + socket.agentId, err);
+        });
+    }
+
+    // ---------------------------------------------------------------- pushing
+
+    /** Sends new commands to the agents connected now; the others get them at their next hello or check-in. */
+    public void push(Collection<Command> commands) {
+        List<String> sent = new ArrayList<>();
+        for (Command c : commands) {
+            AgentSocket s = connections.get(c.agentId());
+            if (s != null && s.sendCommand(c.id(), commandFrame(c).toString())) sent.add(c.id());
+        }
+        if (!sent.isEmpty()) {
+            store.write(ServerStore.dispatched(sent), (v, err) -> {
+                if (err != null) LOG.log(Level.WARNING, "cannot mark " + sent.size() + " commands dispatched", err);
+            });
+        }
+    }
+
+    /** Tells the agent, if connected, to cancel a command it was sent. */
+    public boolean sendCancel(Command c) {
+        if (!State.DISPATCHED.equals(c.state()) && !State.ACCEPTED.equals(c.state())) return false;
+        AgentSocket s = connections.get(c.agentId());
+        if (s == null || !s.welcomed) return false;
+        s.send(cancelFrame(c.id()));
+        return true;
+    }
+
+    /** The {@code command} frame of PROTOCOL.md §3 (the check-in response lists the same objects). */
+    public static JsonObject commandFrame(Command c) {
+        JsonObject o = new JsonObject();
+        o.addProperty("type", "command");
+        o.addProperty("id", c.id());
+        o.addProperty("action", c.action());
+        o.add("params", Json.parse(c.params()));
+        if (c.timeoutSeconds() != null) o.addProperty("timeoutSeconds", c.timeoutSeconds());
+        o.addProperty("issuedAt", c.issuedAt());
+        if (c.expiresAt() != null) o.addProperty("expiresAt", c.expiresAt());
+        return o;
+    }
+
+    private static String cancelFrame(String id) {
+        JsonObject o = new JsonObject();
+        o.addProperty("type", "cancel");
+        o.addProperty("id", id);
+        return o.toString();
+    }
+
+    @Override
+    public void close() {
+        timer.shutdownNow();
+        io.shutdown();
+        try {
+            io.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    // ---------------------------------------------------------------- shapes shared with the polling transport
+
+    /** What the server keeps of a hello. */
+    public record HelloInfo(String agentId, String hostname, String plugins, String json) {
+        public static HelloInfo of(JsonObject hello, String where) {
+            String agentId = Json.optString(hello, "agentId", where);
+            String hostname = Json.optString(hello, "hostname", where);
+            JsonElement plugins = hello.get("plugins");
+            if (plugins != null && !plugins.isJsonNull() && !plugins.isJsonArray()) {
+                throw ApiException.badRequest(where + "plugins must be a JSON array");
+            }
+            JsonElement os = hello.get("os");
+            if (os != null && !os.isJsonNull() && !os.isJsonObject()) throw ApiException.badRequest(where + "os must be a JSON object");
+            JsonObject copy = hello.deepCopy();
+            copy.remove("type");
+            return new HelloInfo(agentId, hostname, plugins == null || plugins.isJsonNull() ? null : plugins.toString(), copy.toString());
+        }
+    }
+
+    /** A result object (PROTOCOL.md §3) checked for what the server relies on: its id and status. */
+    public record ParsedResult(String id, String status, String json) {
+        public static ParsedResult of(JsonObject r, String where) {
+            String id = Json.reqString(r, "id", where);
+            String status = Json.reqString(r, "status", where);
+            JsonObject copy = r.deepCopy();
+            copy.remove("type");
+            return new ParsedResult(id, status, copy.toString());
+        }
+    }
+
+    public record ParsedEvent(String kind, String time, String json) {
+        public static ParsedEvent of(JsonObject e, String where) {
+            String kind = Json.optString(e, "kind", where);
+            String time = Json.optString(e, "time", where);
+            JsonObject copy = e.deepCopy();
+            copy.remove("type");
+            return new ParsedEvent(kind, time, copy.toString());
+        }
+    }
+}

@@ -1,0 +1,194 @@
+package server.gateway;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+import org.eclipse.jetty.websocket.api.Callback;
+import org.eclipse.jetty.websocket.api.Session;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+
+import server.http.ApiException;
+import server.http.Json;
+
+/**
+ * One agent's WebSocket connection (PROTOCOL.md §3). Jetty delivers its frames one at a time; what they carry is
+ * handed to the store's writer, and acks go out once the results are committed. Kept small: thousands are open.
+ * Public only because Jetty invokes the listener methods reflectively.
+ */
+public final class AgentSocket implements Session.Listener.AutoDemanding {
+    private static final Logger LOG = Logger.getLogger(AgentSocket.class.getName());
+
+    private final AgentGateway gateway;
+    /** Null when the credentials were refused: the connection is closed with 4401 as soon as it opens. */
+    final String agentId;
+    private volatile Session session;
+    /** Set once {@code welcome} is queued: from then on commands may be pushed. */
+    volatile boolean welcomed;
+    private boolean helloSeen;
+    volatile long lastSeenMillis = System.currentTimeMillis();
+    /** Ids sent on this connection and not yet accepted: one command is not pushed twice by hello and the API. */
+    private final Set<String> sent = ConcurrentHashMap.newKeySet();
+    private final ConcurrentLinkedQueue<String> acks = new ConcurrentLinkedQueue<>();
+    private final AtomicBoolean ackScheduled = new AtomicBoolean();
+    private volatile boolean closing;
+
+    AgentSocket(AgentGateway gateway, String agentId) {
+        this.gateway = gateway;
+        this.agentId = agentId;
+    }
+
+    @Override
+    public void onWebSocketOpen(Session s) {
+        this.session = s;
+        if (agentId == null) {
+            fail(ErrorCode.UNAUTHORIZED, "missing or unknown agent token (Authorization: Bearer <agentToken>)");
+            return;
+        }
+        gateway.opened(this);
+    }
+
+    @Override
+    public void onWebSocketText(String text) {
+        lastSeenMillis = System.currentTimeMillis();
+        if (closing) return;
+        JsonObject frame;
+        try {
+            JsonElement e = Json.parse(text);
+            if (!e.isJsonObject()) {
+                fail(ErrorCode.PROTOCOL_ERROR, "a frame must be a JSON object");
+                return;
+            }
+            frame = e.getAsJsonObject();
+        } catch (JsonParseException e) {
+            fail(ErrorCode.PROTOCOL_ERROR, "malformed frame: " + e.getMessage());
+            return;
+        }
+        try {
+            String type = Json.reqString(frame, "type", "frame.");
+            if (!helloSeen && !"hello".equals(type)) {
+                fail(ErrorCode.PROTOCOL_ERROR, "the first frame must be 'hello', got '" + type + "'");
+                return;
+            }
+            switch (type) {
+                case "hello" -> {
+                    helloSeen = true;
+                    gateway.hello(this, frame);
+                }
+                case "accepted" -> {
+                    String id = Json.reqString(frame, "id", "accepted.");
+                    sent.remove(id);
+                    gateway.accepted(this, id);
+                }
+                case "result" -> gateway.result(this, frame);
+                case "progress" -> gateway.progress(this, frame);
+                case "event" -> gateway.event(this, frame);
+                case "capabilities" -> gateway.capabilities(this, frame);
+                default -> LOG.info(() -> "agent " + agentId + " sent a frame of unknown type '" + type + "': ignored");
+            }
+        } catch (ApiException e) {
+            fail(ErrorCode.PROTOCOL_ERROR, e.getMessage());
+        }
+    }
+
+    @Override
+    public void onWebSocketPing(ByteBuffer payload) {
+        lastSeenMillis = System.currentTimeMillis();
+        Session s = session;
+        // answering the ping is ours once this method exists (Jetty then skips its automatic pong)
+        if (s != null) s.sendPong(payload, Callback.NOOP);
+    }
+
+    @Override
+    public void onWebSocketPong(ByteBuffer payload) {
+        lastSeenMillis = System.currentTimeMillis();
+    }
+
+    @Override
+    public void onWebSocketClose(int statusCode, String reason) {
+        closing = true;
+        if (agentId != null) gateway.closed(this, statusCode, reason);
+    }
+
+    @Override
+    public void onWebSocketError(Throwable cause) {
+        LOG.log(Level.FINE, "agent " + agentId + ": WebSocket error", cause);
+    }
+
+    /** Sends a command frame unless this connection sent that id already. */
+    boolean sendCommand(String id, String frame) {
+        if (!welcomed || closing || !sent.add(id)) return false;
+        send(frame);
+        return true;
+    }
+
+    void send(String frame) {
+        Session s = session;
+        if (s == null || closing) return;
+        s.sendText(frame, Callback.from(() -> {}, t -> LOG.log(Level.FINE, "agent " + agentId + ": send failed", t)));
+    }
+
+    void forget(String id) {
+        sent.remove(id);
+    }
+
+    /** Called on the store's writer thread once result {@code id} is committed; one ack per batch goes out. */
+    void ackAfterCommit(String id) {
+        acks.add(id);
+        if (ackScheduled.compareAndSet(false, true)) gateway.afterBatch(this::flushAcks);
+    }
+
+    private void flushAcks() {
+        ackScheduled.set(false);
+        List<String> ids = new ArrayList<>();
+        for (String id; (id = acks.poll()) != null; ) ids.add(id);
+        if (ids.isEmpty()) return;
+        JsonObject ack = new JsonObject();
+        ack.addProperty("type", "ack");
+        JsonArray a = new JsonArray(ids.size());
+        ids.forEach(a::add);
+        ack.add("ids", a);
+        send(ack.toString());
+    }
+
+    /** Sends an {@code error} frame and closes with the code's close code. */
+    void fail(ErrorCode code, String message) {
+        Session s = session;
+        if (s == null || closing) return;
+        closing = true;
+        if (code != ErrorCode.REPLACED) {
+            LOG.info(() -> "agent " + (agentId == null ? "(unauthenticated, " + s.getRemoteSocketAddress() + ")" : agentId)
+                + ": closing with " + code.closeCode() + " " + code.wireName() + ": " + message);
+        }
+        JsonObject err = new JsonObject();
+        err.addProperty("type", "error");
+        err.addProperty("code", code.wireName());
+        err.addProperty("message", message);
+        s.sendText(err.toString(), Callback.NOOP);
+        s.close(code.closeCode(), closeReason(message), Callback.NOOP);
+    }
+
+    /** A close reason is at most 123 bytes of UTF-8. */
+    private static String closeReason(String message) {
+        StringBuilder sb = new StringBuilder();
+        int bytes = 0;
+        for (int i = 0; i < message.length(); i++) {
+            char ch = message.charAt(i);
+            int len = ch < 0x80 ? 1 : 3;
+            if (bytes + len > 120) break;
+            sb.append(ch < 0x80 ? ch : '?');
+            bytes += len;
+        }
+        return sb.toString();
+    }
+}

@@ -1,0 +1,211 @@
+package server.http;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Pattern;
+
+import org.eclipse.jetty.http.HttpHeader;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+
+import server.BundleRepository;
+import server.Times;
+import server.gateway.AgentGateway;
+import server.gateway.AgentGateway.HelloInfo;
+import server.gateway.AgentGateway.ParsedEvent;
+import server.gateway.AgentGateway.ParsedResult;
+import server.store.Records.Command;
+import server.store.Records.Pending;
+import server.store.Records.ResultOutcome;
+import server.store.ServerStore;
+
+/** The agents' HTTPS endpoints: enrolment (§2), check-in (§4), offline reports (§8) and plugin downloads. */
+final class AgentHttpApi {
+    private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(AgentHttpApi.class.getName());
+    private static final Pattern MACHINE_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:-]{0,127}");
+    private static final long MAX_SMALL_BODY = 64 * 1024;
+    private static final long MAX_CHECKIN_BODY = 32L << 20;
+    private static final long MAX_REPORT_BODY = 128L << 20;
+    static final int NEXT_CHECKIN_SECONDS = 30;
+
+    private final ServerStore store;
+    private final AgentGateway gateway;
+    private final BundleRepository bundles;
+    private final String enrollmentToken;
+
+    AgentHttpApi(ServerStore store, AgentGateway gateway, BundleRepository bundles, String enrollmentToken) {
+        this.store = store;
+        this.gateway = gateway;
+        this.bundles = bundles;
+        this.enrollmentToken = enrollmentToken;
+    }
+
+    void handle(Exchange ex) throws IOException {
+        String p = ex.path();
+        switch (p) {
+            case "/agent/v1/enroll" -> {
+                ex.requireMethod("POST");
+                enroll(ex);
+            }
+            case "/agent/v1/checkin" -> {
+                ex.requireMethod("POST");
+                checkin(ex, authenticate(ex));
+            }
+            case "/agent/v1/reports" -> {
+                ex.requireMethod("POST");
+                reports(ex, authenticate(ex));
+            }
+            case AgentGateway.CONNECT_PATH -> throw ApiException.badRequest(
+                "this endpoint is a WebSocket: upgrade with subprotocol '" + AgentGateway.SUBPROTOCOL + "'");
+            default -> {
+                if (p.startsWith("/agent/v1/bundles/")) {
+                    ex.requireMethod("GET");
+                    authenticate(ex);
+                    String sha = p.substring("/agent/v1/bundles/".length());
+                    byte[] jar = bundles.read(sha);
+                    if (jar == null) throw ApiException.notFound("no bundle with sha256 '" + sha + "'");
+                    ex.bytes(200, "application/java-archive", jar);
+                } else {
+                    throw ApiException.notFound("no such endpoint: " + p);
+                }
+            }
+        }
+    }
+
+    private String authenticate(Exchange ex) {
+        String agentId = gateway.agentForAuthorization(ex.header(HttpHeader.AUTHORIZATION));
+        if (agentId == null) throw ApiException.unauthorized("missing or unknown agent token (Authorization: Bearer <agentToken>)");
+        return agentId;
+    }
+
+    private void enroll(Exchange ex) {
+        JsonObject body = ex.jsonBody(MAX_SMALL_BODY);
+        String token = Json.optString(body, "enrollmentToken", "");
+        if (token == null || !Tokens.matches(token, enrollmentToken)) {
+            LOG.warning("refused an enrolment with a " + (token == null ? "missing" : "wrong") + " enrollmentToken");
+            throw ApiException.unauthorized("enrollmentToken is missing or wrong");
+        }
+        String hostname = Json.optString(body, "hostname", "");
+        if (hostname != null && hostname.length() > 253) throw ApiException.badRequest("hostname is longer than 253 characters");
+        String machineId = Json.optString(body, "machineId", "");
+        if (machineId != null && machineId.isBlank()) machineId = null;
+        if (machineId != null && !MACHINE_ID.matcher(machineId).matches()) {
+            throw ApiException.badRequest("machineId must be 1..128 characters of letters, digits and . _ : -, got '"
+                + Json.abbreviate(new com.google.gson.JsonPrimitive(machineId)) + "'");
+        }
+        String agentToken = Tokens.newToken();
+        String agentId = store.enroll(machineId, hostname, Tokens.sha256Hex(agentToken), Times.now());
+        LOG.info("enrolled agent " + agentId + (hostname == null ? "" : " (" + hostname + ")"));
+        JsonObject out = new JsonObject();
+        out.addProperty("agentId", agentId);
+        out.addProperty("agentToken", agentToken);
+        ex.json(200, out);
+    }
+
+    private void checkin(Exchange ex, String agentId) {
+        JsonObject body = ex.jsonBody(MAX_CHECKIN_BODY);
+        HelloInfo hello = null;
+        JsonElement h = body.get("hello");
+        if (h != null && !h.isJsonNull()) {
+            if (!h.isJsonObject()) throw ApiException.badRequest("hello must be a JSON object");
+            hello = HelloInfo.of(h.getAsJsonObject(), "hello.");
+        }
+        List<String> accepted = new ArrayList<>();
+        for (JsonElement e : array(body, "accepted")) {
+            if (!e.isJsonPrimitive() || !e.getAsJsonPrimitive().isString()) {
+                throw ApiException.badRequest("accepted[" + accepted.size() + "] must be a command id string, got " + Json.abbreviate(e));
+            }
+            accepted.add(e.getAsString());
+        }
+        List<ParsedResult> results = results(body);
+        List<ParsedEvent> events = events(body);
+        String now = Times.now();
+        HelloInfo helloInfo = hello;
+        record Outcome(List<String> ack, Pending pending) {}
+        Outcome o = store.writeAndWait(c -> {
+            if (helloInfo != null) {
+                ServerStore.updateHello(c, agentId, helloInfo.json(), helloInfo.hostname(), helloInfo.plugins(), "poll",
+                    gateway.isConnected(agentId), now);
+            }
+            if (!accepted.isEmpty()) ServerStore.accepted(agentId, accepted).run(c);
+            List<String> ack = storeAll(c, agentId, results, events, now);
+            return new Outcome(ack, ServerStore.pendingFor(agentId, now).run(c));
+        });
+        JsonObject out = new JsonObject();
+        out.add("ack", strings(o.ack()));
+        JsonArray commands = new JsonArray();
+        for (Command c : o.pending().commands()) commands.add(AgentGateway.commandFrame(c));
+        out.add("commands", commands);
+        out.add("cancel", strings(o.pending().cancels()));
+        out.addProperty("nextCheckinSeconds", NEXT_CHECKIN_SECONDS);
+        ex.json(200, out);
+    }
+
+    private void reports(Exchange ex, String agentId) {
+        JsonObject body = ex.jsonBody(MAX_REPORT_BODY);
+        String reported = Json.optString(body, "agentId", "");
+        if (reported != null && !reported.equals(agentId)) {
+            LOG.warning("agent " + agentId + " uploaded a report made as '" + reported + "': stored as " + agentId);
+        }
+        List<ParsedResult> results = results(body);
+        List<ParsedEvent> events = events(body);
+        String now = Times.now();
+        List<String> ack = store.writeAndWait(c -> storeAll(c, agentId, results, events, now));
+        JsonObject out = new JsonObject();
+        out.add("ack", strings(ack));
+        ex.json(200, out);
+    }
+
+    private static List<String> storeAll(java.sql.Connection c, String agentId, List<ParsedResult> results,
+                                         List<ParsedEvent> events, String now) throws java.sql.SQLException {
+        List<String> ack = new ArrayList<>();
+        for (ParsedResult r : results) {
+            ResultOutcome outcome = ServerStore.storeResult(c, agentId, r.id(), r.status(), r.json(), now);
+            if (outcome == ResultOutcome.FOREIGN) {
+                LOG.warning("agent " + agentId + " sent a result for " + r.id() + ", which belongs to another agent: not stored, not acked");
+            } else {
+                ack.add(r.id());
+            }
+        }
+        for (ParsedEvent e : events) ServerStore.storeEvent(c, agentId, e.kind(), e.time(), e.json(), now);
+        return ack;
+    }
+
+    private static JsonArray array(JsonObject body, String field) {
+        JsonElement e = body.get(field);
+        if (e == null || e.isJsonNull()) return new JsonArray();
+        if (!e.isJsonArray()) throw ApiException.badRequest(field + " must be a JSON array");
+        return e.getAsJsonArray();
+    }
+
+    private static List<ParsedResult> results(JsonObject body) {
+        List<ParsedResult> out = new ArrayList<>();
+        JsonArray a = array(body, "results");
+        for (int i = 0; i < a.size(); i++) {
+            JsonElement e = a.get(i);
+            if (!e.isJsonObject()) throw ApiException.badRequest("results[" + i + "] must be a JSON object");
+            out.add(ParsedResult.of(e.getAsJsonObject(), "results[" + i + "]."));
+        }
+        return out;
+    }
+
+    private static List<ParsedEvent> events(JsonObject body) {
+        List<ParsedEvent> out = new ArrayList<>();
+        JsonArray a = array(body, "events");
+        for (int i = 0; i < a.size(); i++) {
+            JsonElement e = a.get(i);
+            if (!e.isJsonObject()) throw ApiException.badRequest("events[" + i + "] must be a JSON object");
+            out.add(ParsedEvent.of(e.getAsJsonObject(), "events[" + i + "]."));
+        }
+        return out;
+    }
+
+    static JsonArray strings(List<String> values) {
+        JsonArray a = new JsonArray(values.size());
+        values.forEach(a::add);
+        return a;
+    }
+}

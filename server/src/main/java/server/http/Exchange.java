@@ -1,0 +1,125 @@
+package server.http;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+import org.eclipse.jetty.http.HttpField;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.Fields;
+
+import com.google.gson.JsonElement;
+
+/** One HTTP request and its response, with the few things the APIs need: bounded bodies, JSON, errors. */
+public final class Exchange {
+    private final Request request;
+    private final Response response;
+    private final Callback callback;
+    private final String path;
+    private Fields query;
+
+    Exchange(Request request, Response response, Callback callback) {
+        this.request = request;
+        this.response = response;
+        this.callback = callback;
+        this.path = Request.getPathInContext(request);
+    }
+
+    public String method() {
+        return request.getMethod();
+    }
+
+    public String path() {
+        return path;
+    }
+
+    public String header(HttpHeader h) {
+        return request.getHeaders().get(h);
+    }
+
+    /** A query parameter, or null. */
+    public String query(String name) {
+        if (query == null) query = Request.extractQueryParameters(request);
+        Fields.Field f = query.get(name);
+        return f == null ? null : f.getValue();
+    }
+
+    public void requireMethod(String... allowed) {
+        for (String m : allowed) if (m.equals(method())) return;
+        throw new ApiException(405, method() + " is not allowed on " + path + " (allowed: " + String.join(", ", allowed) + ")");
+    }
+
+    /** The body as bytes, refusing more than {@code limit} bytes with 413. */
+    public byte[] body(long limit) {
+        long declared = request.getHeaders().getLongField(HttpHeader.CONTENT_LENGTH);
+        if (declared > limit) throw tooLarge(limit);
+        try (InputStream in = Content.Source.asInputStream(request)) {
+            byte[] b = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, limit + 1));
+            if (b.length > limit) throw tooLarge(limit);
+            return b;
+        } catch (IOException e) {
+            throw ApiException.badRequest("cannot read the request body: " + e.getMessage());
+        }
+    }
+
+    /** Streams the body to {@code out}, refusing more than {@code limit} bytes with 413; returns the size. */
+    public long bodyTo(OutputStream out, long limit) throws IOException {
+        long declared = request.getHeaders().getLongField(HttpHeader.CONTENT_LENGTH);
+        if (declared > limit) throw tooLarge(limit);
+        long total = 0;
+        try (InputStream in = Content.Source.asInputStream(request)) {
+            byte[] buf = new byte[64 * 1024];
+            for (int n; (n = in.read(buf)) > 0; ) {
+                total += n;
+                if (total > limit) throw tooLarge(limit);
+                out.write(buf, 0, n);
+            }
+        }
+        return total;
+    }
+
+    private static ApiException tooLarge(long limit) {
+        return new ApiException(413, "the request body is larger than the limit of " + limit + " bytes");
+    }
+
+    public String bodyString(long limit) {
+        return new String(body(limit), StandardCharsets.UTF_8);
+    }
+
+    public com.google.gson.JsonObject jsonBody(long limit) {
+        String text = bodyString(limit);
+        if (text.isBlank()) throw ApiException.badRequest("the request body is empty: a JSON object is expected");
+        return Json.parseObject(text, "the request body");
+    }
+
+    public void json(int status, JsonElement body) {
+        response.setStatus(status);
+        response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json; charset=utf-8");
+        response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
+        Content.Sink.write(response, true, Json.GSON.toJson(body), callback);
+    }
+
+    public void bytes(int status, String contentType, byte[] body) {
+        response.setStatus(status);
+        response.getHeaders().put(HttpHeader.CONTENT_TYPE, contentType);
+        response.getHeaders().put(HttpHeader.CONTENT_LENGTH, body.length);
+        response.write(true, ByteBuffer.wrap(body), callback);
+    }
+
+    public void error(int status, String message, List<HttpField> extraHeaders) {
+        if (response.isCommitted()) {
+            callback.failed(new IOException(message));
+            return;
+        }
+        response.reset();
+        for (HttpField f : extraHeaders) response.getHeaders().put(f);
+        json(status, Json.error(message));
+    }
+}

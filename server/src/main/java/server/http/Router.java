@@ -1,0 +1,47 @@
+package server.http;
+
+import java.util.List;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+import org.eclipse.jetty.http.HttpField;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
+
+import server.BundleRepository;
+import server.gateway.AgentGateway;
+import server.store.ServerStore;
+
+/** Routes the HTTPS requests that are not WebSocket upgrades: {@code /agent/v1/*} and {@code /api/v1/*}. */
+public final class Router extends Handler.Abstract {
+    private static final Logger LOG = Logger.getLogger(Router.class.getName());
+    private static final List<HttpField> BEARER_CHALLENGE = List.of(new HttpField(HttpHeader.WWW_AUTHENTICATE, "Bearer"));
+
+    private final AgentHttpApi agents;
+    private final OperatorApi operator;
+
+    public Router(ServerStore store, AgentGateway gateway, BundleRepository bundles, String enrollmentToken, String operatorToken) {
+        this.agents = new AgentHttpApi(store, gateway, bundles, enrollmentToken);
+        this.operator = new OperatorApi(store, gateway, bundles, operatorToken);
+    }
+
+    @Override
+    public boolean handle(Request request, Response response, Callback callback) {
+        Exchange ex = new Exchange(request, response, callback);
+        try {
+            String p = ex.path();
+            if (p.startsWith("/agent/v1/")) agents.handle(ex);
+            else if (p.startsWith("/api/v1/")) operator.handle(ex);
+            else throw ApiException.notFound("no such endpoint: " + p + " (the APIs are under /agent/v1/ and /api/v1/)");
+        } catch (ApiException e) {
+            ex.error(e.status(), e.getMessage(), e.status() == 401 ? BEARER_CHALLENGE : List.of());
+        } catch (Exception e) {
+            LOG.log(Level.SEVERE, request.getMethod() + " " + ex.path() + " failed", e);
+            ex.error(500, "internal server error (" + e.getClass().getSimpleName() + "); see the server log", List.of());
+        }
+        return true;
+    }
+}

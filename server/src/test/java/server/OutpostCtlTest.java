@@ -1,0 +1,119 @@
+package server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+
+import server.TestServer.WsAgent;
+import server.cli.OutpostCtl;
+
+class OutpostCtlTest {
+    @TempDir Path dir;
+    TestServer s;
+    TestServer.Agent agent;
+
+    @BeforeEach
+    void start() throws Exception {
+        s = TestServer.start(dir);
+        agent = s.enroll("ctl-agent");
+    }
+
+    @AfterEach
+    void stop() {
+        s.close();
+    }
+
+    record Run(int code, String out, String err) {}
+
+    Run ctl(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = OutpostCtl.run(args, new PrintWriter(out, true), new PrintWriter(err, true));
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    @Test
+    void sendWithWaitPrintsTheResultLineAndExitsZero() throws Exception {
+        try (WsAgent a = s.connect(agent.token())) {
+            a.hello(agent.agentId());
+            // the scripted agent answers the first command it gets
+            CompletableFuture<Void> answered = CompletableFuture.runAsync(() -> {
+                try {
+                    JsonObject cmd = a.expect("command");
+                    a.send("{\"type\":\"accepted\",\"id\":\"" + cmd.get("id").getAsString() + "\"}");
+                    a.send(WsAgent.result(cmd.get("id").getAsString(), "succeeded"));
+                } catch (Exception e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            Run r = ctl("--server-dir", dir.toString(), "send", "ctl-agent", "agent.ping", "{\"echo\":42}", "--id", "ctl-1", "--wait", "10");
+            answered.get(10, TimeUnit.SECONDS);
+            assertThat(r.code()).as(r.err()).isZero();
+            JsonObject line = JsonParser.parseString(r.out().strip()).getAsJsonObject();
+            assertThat(line.get("id").getAsString()).isEqualTo("ctl-1");
+            assertThat(line.get("agentId").getAsString()).isEqualTo("ctl-agent");
+            assertThat(line.get("status").getAsString()).isEqualTo("succeeded");
+            assertThat(line.has("receivedAt")).isFalse();
+
+            Run shown = ctl("command", "ctl-1", "--server-dir", dir.toString());
+            assertThat(shown.code()).isZero();
+            assertThat(JsonParser.parseString(shown.out()).getAsJsonObject().get("state").getAsString()).isEqualTo("done");
+        }
+    }
+
+    @Test
+    void aFailedResultOrNoResultExitsOne() throws Exception {
+        Run none = ctl("--server-dir", dir.toString(), "send", "ctl-agent", "agent.ping", "--wait", "1");
+        assertThat(none.code()).isEqualTo(1);
+        assertThat(none.err()).contains("no result within 1 s from agent ctl-agent");
+
+        String id = s.command(agent.agentId(), "agent.ping", "{}");
+        s.post("/agent/v1/checkin", agent.token(), "{\"results\":[" + WsAgent.result(id, "failed") + "]}");
+        Run results = ctl("--server-dir", dir.toString(), "results", "--agent", "ctl-agent");
+        assertThat(results.code()).isZero();
+        assertThat(results.out()).contains("\"status\":\"failed\"");
+    }
+
+    @Test
+    void badUsageAndBadConfigurationExitTwo() {
+        assertThat(ctl("--server-dir", dir.toString(), "send").code()).isEqualTo(2);
+        assertThat(ctl("--server-dir", dir.toString(), "send", "ctl-agent", "agent.ping", "[1]").code()).isEqualTo(2);
+        Run missing = ctl("--server-dir", dir.resolve("nowhere").toString(), "agents");
+        assertThat(missing.code()).isEqualTo(2);
+        assertThat(missing.err()).contains("server.url");
+    }
+
+    @Test
+    void agentsListsAndPluginUploadStores() throws Exception {
+        Run agents = ctl("--server", s.base.toString(), "--token-file", dir.resolve("operator.token").toString(),
+            "--ca", dir.resolve("ca.pem").toString(), "agents");
+        assertThat(agents.code()).as(agents.err()).isZero();
+        assertThat(JsonParser.parseString(agents.out()).getAsJsonArray()).hasSize(1);
+
+        Path jar = dir.resolve("example.jar");
+        java.nio.file.Files.write(jar, OperatorApiTest.jar("plugin.example", "2.0.0"));
+        Run up = ctl("--server-dir", dir.toString(), "plugin", "upload", jar.toString());
+        assertThat(up.code()).as(up.err()).isZero();
+        assertThat(JsonParser.parseString(up.out()).getAsJsonObject().get("bsn").getAsString()).isEqualTo("plugin.example");
+
+        Run push = ctl("--server-dir", dir.toString(), "plugin", "push", "ctl-agent", "install", jar.toString());
+        assertThat(push.code()).as(push.err()).isZero();
+        String id = JsonParser.parseString(push.out().strip()).getAsJsonObject().get("id").getAsString();
+        JsonObject params = s.commandView(id).getAsJsonObject("params");
+        assertThat(params.get("url").getAsString()).startsWith("/agent/v1/bundles/");
+        assertThat(params.get("sha256").getAsString()).hasSize(64);
+        assertThat(params.get("start").getAsBoolean()).isTrue();
+    }
+}
