@@ -14,7 +14,19 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import java.security.KeyPair;
+import java.security.PrivateKey;
+import java.security.cert.X509Certificate;
+import java.util.Base64;
+
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x509.GeneralName;
+import org.bouncycastle.asn1.x509.KeyPurposeId;
+
 import com.google.gson.JsonObject;
+
+import server.pki.Pem;
+import server.pki.Pki;
 
 /** The exported agent against the reference server on loopback, with the TLS material the server made. */
 class ServerEndToEndTest {
@@ -138,6 +150,57 @@ class ServerEndToEndTest {
                 assertThat(agent.process.isAlive()).isTrue();
             }
         }
+    }
+
+    @Test
+    void aServerCertificateForAnotherNameIsRefused() throws Exception {
+        Path sd = dir.resolve("server");
+        ServerProcess.start(sd, 0).stop(); // makes the CA
+        X509Certificate ca = Pem.readCertificates(sd.resolve("ca.pem")).get(0);
+        KeyPair kp = Pki.ecKeyPair();
+        X509Certificate leaf = Pki.leafCertificate(ca, Pem.readPrivateKey(sd.resolve("ca-key.pem")), kp.getPublic(),
+            new X500Name("CN=outpost.invalid"), List.of(new GeneralName(GeneralName.dNSName, "outpost.invalid")),
+            KeyPurposeId.id_kp_serverAuth);
+        Files.writeString(sd.resolve("server.pem"), Pem.toPem(leaf) + Pem.toPem(ca));
+        Pki.writeSecret(sd.resolve("server-key.pem"), pkcs8(kp.getPrivate()));
+        try (ServerProcess server = ServerProcess.start(sd, 0);
+             AgentProcess agent = agent(server, "websocket", "agent")) {
+            agent.awaitStderr("No subject alternative names matching IP address 127.0.0.1", T);
+            agent.awaitStderr("retrying in", T);
+            assertThat(dir.resolve("agent/credentials.json")).as("enrolment never reached the server").doesNotExist();
+        }
+    }
+
+    @Test
+    void aServerThatRequiresAClientCertificateRefusesAnAgentWithoutOneAndAcceptsOneWithIt() throws Exception {
+        KeyPair caKp = Pki.ecKeyPair();
+        X509Certificate clientCa = Pki.caCertificate(new X500Name("CN=test client CA"), caKp);
+        KeyPair kp = Pki.ecKeyPair();
+        X509Certificate client = Pki.leafCertificate(clientCa, caKp.getPrivate(), kp.getPublic(), new X500Name("CN=agent-1"),
+            List.of(), KeyPurposeId.id_kp_clientAuth);
+        Path caFile = AgentProcess.write(dir.resolve("client-ca.pem"), Pem.toPem(clientCa));
+        Path certFile = AgentProcess.write(dir.resolve("client.pem"), Pem.toPem(client));
+        Path keyFile = AgentProcess.write(dir.resolve("client-key.pem"), pkcs8(kp.getPrivate()));
+        try (ServerProcess server = ServerProcess.start(dir.resolve("server"), 0, "--client-ca", caFile.toString())) {
+            server.ctlOptions.addAll(List.of("--cert", certFile.toString(), "--key", keyFile.toString()));
+            try (AgentProcess without = agent(server, "websocket", "without")) {
+                without.awaitStderr("TLS handshake failed", T);
+                without.awaitStderr("retrying in", T);
+                assertThat(server.agents()).isEmpty();
+            }
+            Path config = AgentProcess.write(dir.resolve("with.json"), server.agentConfig("websocket",
+                "\"client_cert\": \"" + certFile + "\", \"client_key\": \"" + keyFile + "\""));
+            try (AgentProcess with = AgentProcess.start("run", "--config", config.toString(), "--data-dir",
+                    dir.resolve("with").toString())) {
+                String agentId = server.awaitAgent(T, true);
+                assertThat(server.send(T, agentId, "agent.ping").get(0).get("status").getAsString()).isEqualTo("succeeded");
+            }
+        }
+    }
+
+    private static String pkcs8(PrivateKey key) {
+        return "-----BEGIN PRIVATE KEY-----\n" + Base64.getMimeEncoder(64, "\n".getBytes()).encodeToString(key.getEncoded())
+            + "\n-----END PRIVATE KEY-----\n";
     }
 
     private static JsonObject awaitResult(ServerProcess server, String id) throws Exception {

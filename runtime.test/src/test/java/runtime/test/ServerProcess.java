@@ -22,6 +22,8 @@ final class ServerProcess implements AutoCloseable {
 
     final Path dir;
     final AgentProcess process;
+    /** Extra outpostctl options, e.g. a client certificate for a server that requires one. */
+    final List<String> ctlOptions = new ArrayList<>();
 
     private ServerProcess(Path dir, AgentProcess process) {
         this.dir = dir;
@@ -60,6 +62,7 @@ final class ServerProcess implements AutoCloseable {
     /** Runs bin/outpostctl --server-dir DIR ARGS and returns it finished. */
     AgentProcess ctl(Duration limit, String... args) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(CTL.toString(), "--server-dir", dir.toString()));
+        cmd.addAll(ctlOptions);
         cmd.addAll(List.of(args));
         AgentProcess p = AgentProcess.startCommand(cmd);
         p.process.getOutputStream().close();

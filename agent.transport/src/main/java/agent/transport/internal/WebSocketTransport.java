@@ -48,6 +48,8 @@ final class WebSocketTransport implements Transport, WebSocket.Listener {
     private final ScheduledExecutorService timer = Threads.scheduled("outpost-transport");
     private final ExecutorService inbox = Threads.single("outpost-inbox");
     private final StringBuilder partial = new StringBuilder();
+    /** Sockets this agent is closing: the rest of what they deliver is dropped, not parsed. */
+    private final java.util.Set<WebSocket> closing = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final Object sendLock = new Object();
     private CompletableFuture<?> sendChain = CompletableFuture.completedFuture(null); // guarded by sendLock
     private volatile WebSocket ws;
@@ -156,12 +158,17 @@ final class WebSocketTransport implements Transport, WebSocket.Listener {
     @Override
     public CompletionStage<?> onText(WebSocket w, CharSequence data, boolean last) {
         lastHeardNanos = System.nanoTime();
+        if (closing.contains(w)) {
+            w.request(1);
+            return null;
+        }
         partial.append(data);
         if (partial.length() > s.maxFrameBytes) {
-            LOG.warning("the server sent a frame over max_frame_bytes (" + s.maxFrameBytes + "); closing with 1009");
+            // PROTOCOL.md §3 names 1009 for this, but java.net.http may only send 1000 and 3000-4999: 4400 is the
+            // protocol-error code it can send, with the reason saying which error
+            LOG.warning("the server sent a frame over max_frame_bytes (" + s.maxFrameBytes + "); closing with 4400");
             partial.setLength(0);
-            w.sendClose(1009, "frame too big");
-            lost(w, "frame too big", false);
+            closeForProtocolError(w, 4400, "frame too big");
             return null;
         }
         if (last) {
@@ -197,6 +204,7 @@ final class WebSocketTransport implements Transport, WebSocket.Listener {
 
     @Override
     public CompletionStage<?> onClose(WebSocket w, int code, String reason) {
+        if (closing.remove(w)) return null; // the server's answer to our own close
         String why = "closed by the server with " + code + (reason == null || reason.isEmpty() ? "" : " (" + reason + ")");
         if (code == 4409) why += ": another connection with this agent's identity replaced it";
         lost(w, why, code == 4401);
@@ -218,8 +226,7 @@ final class WebSocketTransport implements Transport, WebSocket.Listener {
             frame = e.getAsJsonObject();
         } catch (Frames.FrameException e) {
             LOG.warning(e.getMessage() + "; closing with 4400");
-            w.sendClose(4400, "malformed frame");
-            lost(w, "malformed frame from the server", false);
+            closeForProtocolError(w, 4400, "malformed frame");
             return;
         }
         String type = frame.get("type").getAsString();
@@ -249,6 +256,20 @@ final class WebSocketTransport implements Transport, WebSocket.Listener {
             default:
                 LOG.info("ignoring a frame of unknown type '" + type + "' (forward compatibility)");
         }
+    }
+
+    /**
+     * Starts the closing handshake and keeps reading so the server's close can complete it; a server that never
+     * answers is cut off after 5 s. The agent reconnects meanwhile, on a new connection.
+     */
+    private void closeForProtocolError(WebSocket w, int code, String reason) {
+        closing.add(w);
+        lost(w, reason + " (closed with " + code + ")", false);
+        w.sendClose(code, reason).whenComplete((x, err) -> timer.schedule(() -> {
+            w.abort();
+            closing.remove(w);
+        }, 5, TimeUnit.SECONDS));
+        w.request(1);
     }
 
     private void welcomed(WebSocket w, JsonObject frame) {
@@ -394,6 +415,13 @@ final class WebSocketTransport implements Transport, WebSocket.Listener {
             return "TLS handshake failed: " + (m == null ? t : m);
         }
         if (t instanceof java.net.ConnectException) return "connection refused" + (m == null ? "" : " (" + m + ")");
+        if (t instanceof WebSocketHandshakeException) {
+            java.net.http.HttpResponse<?> r = ((WebSocketHandshakeException) t).getResponse();
+            Object body = r.body();
+            String text = body instanceof String ? (String) body : "";
+            return "WebSocket upgrade refused with HTTP " + r.statusCode()
+                + (text.isBlank() ? "" : ": " + text.substring(0, Math.min(200, text.length())).strip());
+        }
         return m == null ? t.getClass().getSimpleName() : t.getClass().getSimpleName() + ": " + m;
     }
 }
