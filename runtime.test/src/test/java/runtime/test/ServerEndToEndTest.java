@@ -63,6 +63,26 @@ class ServerEndToEndTest {
     }
 
     @Test
+    void oneShotModeChecksInRunsWhatItGotDeliversAndExits() throws Exception {
+        try (ServerProcess server = ServerProcess.start(dir.resolve("server"), 0)) {
+            Path config = AgentProcess.write(dir.resolve("once.json"), server.agentConfig("websocket", ""));
+            String[] once = {"once", "--config", config.toString(), "--data-dir", dir.resolve("agent").toString(), "--wait", "1"};
+            AgentProcess first = AgentProcess.run(T, once); // enrols; nothing to do yet
+            assertThat(first.exitCode()).as(first.stderr()).isZero();
+            assertThat(first.stderr()).contains("everything delivered");
+            String agentId = server.awaitAgent(T, false);
+
+            String id = UUID.randomUUID().toString();
+            server.ctl(T, "send", agentId, "agent.ping", "{\"echo\": \"cron\", \"sleepMs\": 500}", "--id", id, "--wait", "1");
+            AgentProcess second = AgentProcess.run(T, once);
+            assertThat(second.exitCode()).as(second.stderr()).isZero();
+            JsonObject result = awaitResult(server, id);
+            assertThat(result.get("status").getAsString()).isEqualTo("succeeded");
+            assertThat(result.getAsJsonObject("data").get("echo").getAsString()).isEqualTo("cron");
+        }
+    }
+
+    @Test
     void anAgentKilledWhileACommandRunsReportsItInterruptedAfterRestartAndNeverRunsItAgain() throws Exception {
         try (ServerProcess server = ServerProcess.start(dir.resolve("server"), 0)) {
             String id = UUID.randomUUID().toString();

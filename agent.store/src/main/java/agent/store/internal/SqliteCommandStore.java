@@ -15,9 +15,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -34,9 +32,11 @@ import agent.store.Recovery;
 import agent.store.StoreException;
 
 /**
- * The command store on one SQLite file. All writes run on one writer thread, which commits everything waiting
- * in one transaction (group commit) and only then completes the callers' futures: a returned write is on disk.
- * Reads use a second connection; WAL lets them run beside the writer.
+ * The command store on one SQLite file. Writes are group-committed without a writer thread: a caller queues its
+ * write, takes the commit lock, and commits everything queued by then in one transaction (its own write and
+ * those of callers waiting behind it), completing their futures after the commit. An uncontended write commits
+ * on its caller's thread with no hand-off; concurrent writes share one fsync. A returned write is on disk.
+ * Reads use a second connection; WAL lets them run beside the writes.
  */
 public final class SqliteCommandStore implements CommandStore {
     private static final Logger LOG = Logger.getLogger("agent.store");
@@ -60,16 +60,13 @@ public final class SqliteCommandStore implements CommandStore {
     private final Connection writeConnection;
     private final Connection readConnection;
     private final BlockingQueue<Write<?>> queue = new LinkedBlockingQueue<>();
-    private final Thread writer;
+    private final java.util.concurrent.locks.ReentrantLock commitLock = new java.util.concurrent.locks.ReentrantLock();
     private volatile boolean closed;
 
     private SqliteCommandStore(String file, Connection writeConnection, Connection readConnection) {
         this.file = file;
         this.writeConnection = writeConnection;
         this.readConnection = readConnection;
-        this.writer = new Thread(this::writeLoop, "outpost-store-writer");
-        this.writer.setDaemon(true);
-        this.writer.start();
     }
 
     /**
@@ -280,11 +277,13 @@ public final class SqliteCommandStore implements CommandStore {
     public void close() {
         if (closed) return;
         closed = true;
-        writer.interrupt();
+        commitLock.lock(); // waits for a commit under way
         try {
-            writer.join(10_000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            List<Write<?>> rest = new ArrayList<>();
+            queue.drainTo(rest);
+            if (!rest.isEmpty()) commit(rest);
+        } finally {
+            commitLock.unlock();
         }
         synchronized (readConnection) {
             closeQuietly(readConnection);
@@ -295,28 +294,32 @@ public final class SqliteCommandStore implements CommandStore {
     // ---- machinery ----------------------------------------------------------------------------------
 
     /**
-     * Queues a write and waits until it is committed. The wait ignores interrupts (re-asserting them after):
-     * a caller must never believe a durable write failed when it may have committed.
+     * Queues a write and returns once it is committed: by this thread, or by the one that held the commit lock
+     * when it was queued and took it into its batch.
      */
     private <T> T write(Work<T> work) {
         if (closed) throw new StoreException("command store " + file + " is closed");
         Write<T> w = new Write<>(work);
         queue.add(w);
-        boolean interrupted = false;
-        try {
-            while (true) {
-                try {
-                    return w.done.get();
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                } catch (ExecutionException e) {
-                    Throwable cause = e.getCause();
-                    if (cause instanceof StoreException) throw (StoreException) cause;
-                    throw new StoreException("write to " + file + " failed: " + cause.getMessage(), cause);
+        // a holder of the lock may take ours into its batch; a full batch may leave it for the next round
+        while (!w.done.isDone()) {
+            commitLock.lock();
+            try {
+                if (!w.done.isDone()) {
+                    List<Write<?>> batch = new ArrayList<>();
+                    queue.drainTo(batch, MAX_BATCH);
+                    commit(batch);
                 }
+            } finally {
+                commitLock.unlock();
             }
-        } finally {
-            if (interrupted) Thread.currentThread().interrupt();
+        }
+        try {
+            return w.done.getNow(null);
+        } catch (java.util.concurrent.CompletionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof StoreException) throw (StoreException) cause;
+            throw new StoreException("write to " + file + " failed: " + cause.getMessage(), cause);
         }
     }
 
@@ -327,26 +330,6 @@ public final class SqliteCommandStore implements CommandStore {
             } catch (SQLException e) {
                 throw new StoreException("read from " + file + " failed: " + e.getMessage(), e);
             }
-        }
-    }
-
-    private void writeLoop() {
-        List<Write<?>> batch = new ArrayList<>();
-        while (true) {
-            try {
-                Write<?> first = closed ? queue.poll() : queue.poll(1, TimeUnit.SECONDS);
-                if (first == null) {
-                    if (closed) return;
-                    continue;
-                }
-                batch.add(first);
-            } catch (InterruptedException e) {
-                if (!closed) continue; // only close() interrupts us; drain what is queued, then stop
-                continue;
-            }
-            queue.drainTo(batch, MAX_BATCH - 1);
-            commit(batch);
-            batch.clear();
         }
     }
 
