@@ -60,7 +60,8 @@ public final class SqliteCommandStore implements CommandStore {
     private final Connection writeConnection;
     private final Connection readConnection;
     private final BlockingQueue<Write<?>> queue = new LinkedBlockingQueue<>();
-    private final java.util.concurrent.locks.ReentrantLock commitLock = new java.util.concurrent.locks.ReentrantLock();
+    /** Fair: a thread that just committed must not barge back in and commit its next write alone. */
+    private final java.util.concurrent.locks.ReentrantLock commitLock = new java.util.concurrent.locks.ReentrantLock(true);
     private volatile boolean closed;
 
     private SqliteCommandStore(String file, Connection writeConnection, Connection readConnection) {

@@ -66,27 +66,51 @@ final class Tls {
         }
     }
 
-    /** PKCS#8 PEM ("BEGIN PRIVATE KEY"), RSA, EC or Ed25519. */
+    /** PKCS#8 ("BEGIN PRIVATE KEY": RSA, EC or Ed25519), PKCS#1 RSA or SEC1 EC PEM. */
     static PrivateKey privateKey(Path pem) throws IOException {
         String text = Files.readString(pem, StandardCharsets.US_ASCII);
-        if (text.contains("BEGIN RSA PRIVATE KEY") || text.contains("BEGIN EC PRIVATE KEY")) {
-            throw new IllegalArgumentException("config key 'client_key': " + pem + " is a PKCS#1/SEC1 key; convert it"
-                + " with: openssl pkcs8 -topk8 -nocrypt -in " + pem + " -out client-key.pk8.pem");
+        if (text.contains("ENCRYPTED")) {
+            throw new IllegalArgumentException("config key 'client_key': " + pem + " is encrypted; the agent starts"
+                + " unattended and needs an unencrypted key file (mode 0600)");
         }
-        int begin = text.indexOf("-----BEGIN PRIVATE KEY-----");
-        int end = text.indexOf("-----END PRIVATE KEY-----");
-        if (begin < 0 || end < 0) {
-            throw new IllegalArgumentException("config key 'client_key': " + pem + " holds no PEM private key"
-                + " (an encrypted key is not supported)");
+        byte[] der;
+        String[] algorithms;
+        try {
+            if (text.contains("-----BEGIN RSA PRIVATE KEY-----")) {
+                der = Pkcs8.fromPkcs1Rsa(pemBody(text, "RSA PRIVATE KEY"));
+                algorithms = new String[] {"RSA"};
+            } else if (text.contains("-----BEGIN EC PRIVATE KEY-----")) {
+                der = Pkcs8.fromSec1Ec(pemBody(text, "EC PRIVATE KEY"));
+                algorithms = new String[] {"EC"};
+            } else if (text.contains("-----BEGIN PRIVATE KEY-----")) {
+                der = pemBody(text, "PRIVATE KEY");
+                algorithms = new String[] {"RSA", "EC", "Ed25519"};
+            } else {
+                throw new IllegalArgumentException("holds no PEM private key");
+            }
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("config key 'client_key': " + pem + " " + e.getMessage());
         }
-        byte[] der = Base64.getMimeDecoder().decode(text.substring(begin + 27, end));
-        for (String alg : new String[] {"RSA", "EC", "Ed25519"}) {
+        for (String alg : algorithms) {
             try {
                 return KeyFactory.getInstance(alg).generatePrivate(new PKCS8EncodedKeySpec(der));
             } catch (GeneralSecurityException tryNext) {
                 // the PEM does not say the algorithm; the DER does, and the wrong factory refuses it
             }
         }
-        throw new IllegalArgumentException("config key 'client_key': " + pem + " is not an RSA, EC or Ed25519 key");
+        throw new IllegalArgumentException("config key 'client_key': " + pem + " is not a valid RSA, EC or Ed25519 key");
+    }
+
+    private static byte[] pemBody(String text, String label) {
+        int begin = text.indexOf("-----BEGIN " + label + "-----");
+        int end = text.indexOf("-----END " + label + "-----");
+        if (begin < 0 || end < begin) throw new IllegalArgumentException("has no complete '" + label + "' PEM block");
+        String body = text.substring(begin + label.length() + 16, end);
+        if (body.contains(":")) throw new IllegalArgumentException("is encrypted (Proc-Type header); the agent needs an unencrypted key");
+        try {
+            return Base64.getMimeDecoder().decode(body);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("is not valid base64 PEM: " + e.getMessage());
+        }
     }
 }
