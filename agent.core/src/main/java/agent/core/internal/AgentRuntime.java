@@ -65,6 +65,8 @@ final class AgentRuntime implements AutoCloseable {
         AgentRuntime rt = new AgentRuntime(config, mode, version, store, registry);
         rt.registerBuiltin(context, "agent.ping", new PingHandler());
         rt.registerBuiltin(context, "agent.info", (CommandContext ctx) -> rt.info());
+        rt.registerBuiltin(context, new PluginManager(context, registry, config), "plugin",
+            "plugin.list", "plugin.install", "plugin.upgrade", "plugin.remove");
         Recovery rec = store.recover("the agent restarted while the command ran; it was not run again");
         rec.interrupted().forEach(r -> LOG.warning("command " + r.id() + " was running when the agent stopped: interrupted"));
         int pruned = store.prune(Instant.now().minus(Duration.ofDays(config.retentionDays)));
@@ -75,8 +77,13 @@ final class AgentRuntime implements AutoCloseable {
     }
 
     private void registerBuiltin(BundleContext context, String action, CommandHandler handler) {
+        registerBuiltin(context, handler, null, action);
+    }
+
+    private void registerBuiltin(BundleContext context, CommandHandler handler, String concurrencyKey, String... actions) {
         Hashtable<String, Object> props = new Hashtable<>();
-        props.put(CommandHandler.ACTIONS, new String[] {action});
+        props.put(CommandHandler.ACTIONS, actions);
+        if (concurrencyKey != null) props.put(CommandHandler.CONCURRENCY_KEY, concurrencyKey);
         registrations.add(context.registerService(CommandHandler.class, handler, props));
     }
 

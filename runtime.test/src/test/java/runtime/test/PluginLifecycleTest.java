@@ -1,0 +1,128 @@
+package runtime.test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.UUID;
+import java.util.jar.JarEntry;
+import java.util.jar.JarInputStream;
+import java.util.jar.JarOutputStream;
+import java.util.jar.Manifest;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+
+/**
+ * plugin.install / upgrade / remove in the real runtime. Each step is a separate offline run, so every state is
+ * also checked across a restart of the framework.
+ */
+class PluginLifecycleTest {
+    static final Duration T = Duration.ofSeconds(60);
+
+    @TempDir
+    Path dir;
+
+    private Map<String, JsonObject> run(String... commands) throws Exception {
+        StringBuilder tasks = new StringBuilder("{\"commands\": [");
+        for (int i = 0; i < commands.length; i++) {
+            tasks.append(i == 0 ? "" : ",").append(commands[i]);
+        }
+        Path file = AgentProcess.write(dir.resolve("tasks-" + UUID.randomUUID() + ".json"), tasks.append("]}").toString());
+        AgentProcess a = AgentProcess.run(T, "offline", "--tasks", file.toString(), "--data-dir", dir.resolve("agent").toString());
+        Map<String, JsonObject> out = new LinkedHashMap<>();
+        for (JsonElement e : JsonParser.parseString(a.stdout()).getAsJsonObject().getAsJsonArray("results")) {
+            out.put(e.getAsJsonObject().get("id").getAsString(), e.getAsJsonObject());
+        }
+        assertThat(out).as("results of %s; stderr: %s", (Object) commands, a.stderr()).hasSize(commands.length);
+        return out;
+    }
+
+    private static String cmd(String id, String action, String params) {
+        return "{\"id\": \"" + id + "\", \"action\": \"" + action + "\", \"params\": " + params + "}";
+    }
+
+    private static String jarParams(Path jar) throws Exception {
+        return "{\"url\": \"" + jar.toUri() + "\", \"sha256\": \"" + sha256(jar) + "\"}";
+    }
+
+    private static String sha256(Path f) throws Exception {
+        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(f)));
+    }
+
+    /** The echo plugin with its manifest changed: a new version, optionally an import nothing exports. */
+    private Path variant(String version, String extraImport) throws Exception {
+        Path src = Path.of(System.getProperty("plugin.echo.jar"));
+        Path out = dir.resolve("plugin.echo-" + version + ".jar");
+        try (JarInputStream in = new JarInputStream(Files.newInputStream(src))) {
+            Manifest mf = new Manifest(in.getManifest());
+            mf.getMainAttributes().putValue("Bundle-Version", version);
+            if (extraImport != null) {
+                mf.getMainAttributes().putValue("Import-Package",
+                    mf.getMainAttributes().getValue("Import-Package") + "," + extraImport);
+            }
+            try (OutputStream os = Files.newOutputStream(out); JarOutputStream jos = new JarOutputStream(os, mf)) {
+                for (JarEntry e; (e = in.getNextJarEntry()) != null;) {
+                    jos.putNextEntry(new JarEntry(e.getName()));
+                    in.transferTo(jos);
+                    jos.closeEntry();
+                }
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void pluginsAreInstalledUpgradedRolledBackAndRemovedWhileTheAgentRuns() throws Exception {
+        Path v1 = Path.of(System.getProperty("plugin.echo.jar"));
+        Path v2 = variant("0.2.0", null);
+        Path broken = variant("0.3.0", "does.not.exist;version=\"[1,2)\"");
+        Path notABundle = AgentProcess.write(dir.resolve("plain.jar"), "not even a zip");
+        String say = "{\"message\": \"hi\"}";
+
+        Map<String, JsonObject> r = run(cmd("i1", "plugin.install", jarParams(v1)));
+        assertThat(r.get("i1").get("status").getAsString()).as(r.get("i1").toString()).isEqualTo("succeeded");
+        assertThat(r.get("i1").getAsJsonObject("data").getAsJsonArray("actions").toString()).contains("echo.say");
+        // the installed plugin survives the restart between runs
+        r = run(cmd("s2", "echo.say", say), cmd("l1", "plugin.list", "{}"));
+        assertThat(r.get("s2").getAsJsonObject("data").get("plugin").getAsString()).startsWith("plugin.echo 0.1.0");
+        assertThat(r.get("l1").get("data").toString()).contains("\"bsn\":\"plugin.echo\"").contains("\"installedAtRuntime\":true");
+
+        String wrongSha = "{\"url\": \"" + v2.toUri() + "\", \"sha256\": \"" + "0".repeat(64) + "\"}";
+        r = run(cmd("i2", "plugin.install", jarParams(v1)), cmd("i3", "plugin.install", wrongSha),
+            cmd("i4", "plugin.install", jarParams(notABundle)), cmd("x1", "plugin.remove", "{\"bsn\": \"agent.core\"}"),
+            cmd("u1", "plugin.upgrade", jarParams(v2)));
+        assertThat(r.get("i2").getAsJsonObject("data").get("changed").getAsBoolean()).isFalse();
+        assertThat(r.get("i3").get("error").getAsString()).contains("sha256 mismatch").contains("nothing was installed");
+        assertThat(r.get("i4").get("error").getAsString()).contains("is not a jar");
+        assertThat(r.get("x1").get("error").getAsString()).contains("part of the agent's core");
+        assertThat(r.get("u1").get("status").getAsString()).as(r.get("u1").toString()).isEqualTo("succeeded");
+        assertThat(r.get("u1").getAsJsonObject("data").get("to").getAsString()).isEqualTo("0.2.0");
+
+        r = run(cmd("s3", "echo.say", say));
+        assertThat(r.get("s3").getAsJsonObject("data").get("plugin").getAsString()).isEqualTo("plugin.echo 0.2.0");
+        r = run(cmd("u2", "plugin.upgrade", jarParams(broken)));
+        assertThat(r.get("u2").get("status").getAsString()).isEqualTo("failed");
+        assertThat(r.get("u2").get("error").getAsString()).contains("0.2.0 is back").contains("does.not.exist");
+        r = run(cmd("s4", "echo.say", say));
+        assertThat(r.get("s4").get("status").getAsString()).as(r.get("s4").toString()).isEqualTo("succeeded");
+        assertThat(r.get("s4").getAsJsonObject("data").get("plugin").getAsString()).isEqualTo("plugin.echo 0.2.0");
+
+        r = run(cmd("d1", "plugin.upgrade", jarParams(v1)), cmd("x2", "plugin.remove", "{\"bsn\": \"plugin.echo\"}"));
+        assertThat(r.get("d1").get("error").getAsString()).contains("older than the installed 0.2.0").contains("allowDowngrade");
+        assertThat(r.get("x2").get("status").getAsString()).isEqualTo("succeeded");
+        r = run(cmd("s5", "echo.say", say));
+        assertThat(r.get("s5").get("status").getAsString()).isEqualTo("rejected");
+    }
+}
