@@ -36,6 +36,17 @@ public interface Transport extends AutoCloseable {
      */
     boolean runOnce(long timeoutSeconds) throws InterruptedException;
 
+    /**
+     * Downloads a file (a plugin jar) with the connection's TLS settings. A relative URL is resolved against the
+     * server URL; the agent's credentials are sent only to the server's own origin.
+     *
+     * @param url    absolute https URL or a path such as {@code /agent/v1/bundles/<sha256>}
+     * @param target where to write it (replaced)
+     * @throws java.io.IOException naming the URL and the HTTP status or cause
+     * @throws InterruptedException if interrupted
+     */
+    void download(String url, java.nio.file.Path target) throws java.io.IOException, InterruptedException;
+
     /** @return a one-line state for status displays, e.g. "connected to https://... since ..." */
     String state();
 

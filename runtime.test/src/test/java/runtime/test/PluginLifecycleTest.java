@@ -61,26 +61,8 @@ class PluginLifecycleTest {
         return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(f)));
     }
 
-    /** The echo plugin with its manifest changed: a new version, optionally an import nothing exports. */
     private Path variant(String version, String extraImport) throws Exception {
-        Path src = Path.of(System.getProperty("plugin.echo.jar"));
-        Path out = dir.resolve("plugin.echo-" + version + ".jar");
-        try (JarInputStream in = new JarInputStream(Files.newInputStream(src))) {
-            Manifest mf = new Manifest(in.getManifest());
-            mf.getMainAttributes().putValue("Bundle-Version", version);
-            if (extraImport != null) {
-                mf.getMainAttributes().putValue("Import-Package",
-                    mf.getMainAttributes().getValue("Import-Package") + "," + extraImport);
-            }
-            try (OutputStream os = Files.newOutputStream(out); JarOutputStream jos = new JarOutputStream(os, mf)) {
-                for (JarEntry e; (e = in.getNextJarEntry()) != null;) {
-                    jos.putNextEntry(new JarEntry(e.getName()));
-                    in.transferTo(jos);
-                    jos.closeEntry();
-                }
-            }
-        }
-        return out;
+        return PluginJars.variant(dir, version, extraImport);
     }
 
     @Test

@@ -63,6 +63,42 @@ class ServerEndToEndTest {
     }
 
     @Test
+    void aPluginPushedThroughTheServerIsInstalledUpgradedAndRemovedOnARunningAgent() throws Exception {
+        Path v1 = Path.of(System.getProperty("plugin.echo.jar"));
+        Path v2 = PluginJars.variant(dir, "0.2.0", null);
+        try (ServerProcess server = ServerProcess.start(dir.resolve("server"), 0);
+             AgentProcess agent = agent(server, "websocket", "agent")) {
+            String agentId = server.awaitAgent(T, true);
+            List<JsonObject> installed = pluginPush(server, agentId, "install", v1.toString());
+            assertThat(installed.get(0).get("status").getAsString()).as(installed.toString()).isEqualTo("succeeded");
+            assertThat(installed.get(0).getAsJsonObject("data").getAsJsonArray("actions").toString()).contains("echo.say");
+            List<JsonObject> said = server.send(T, agentId, "echo.say", "{\"message\": \"pushed\"}");
+            assertThat(said.get(0).getAsJsonObject("data").get("message").getAsString()).isEqualTo("pushed");
+            // capabilities: the server learns the new plugin list without a reconnect
+            long end = System.nanoTime() + T.toNanos();
+            while (!server.agents().toString().contains("echo.say") && System.nanoTime() < end) Thread.sleep(200);
+            assertThat(server.agents().toString()).contains("plugin.echo").contains("echo.say");
+
+            assertThat(pluginPush(server, agentId, "upgrade", v2.toString()).get(0).get("status").getAsString()).isEqualTo("succeeded");
+            assertThat(server.send(T, agentId, "echo.say", "{\"message\": \"v2\"}").get(0).getAsJsonObject("data")
+                .get("plugin").getAsString()).isEqualTo("plugin.echo 0.2.0");
+
+            assertThat(pluginPush(server, agentId, "remove", "plugin.echo").get(0).get("status").getAsString()).isEqualTo("succeeded");
+            assertThat(server.send(T, agentId, "echo.say", "{}").get(0).get("status").getAsString()).isEqualTo("rejected");
+        }
+    }
+
+    private static List<JsonObject> pluginPush(ServerProcess server, String agentId, String op, String what) throws Exception {
+        AgentProcess p = server.ctl(T.plusSeconds(30), "plugin", "push", agentId, op, what, "--wait", "" + T.toSeconds());
+        List<JsonObject> out = new java.util.ArrayList<>();
+        for (String line : p.stdout().split("\n")) {
+            if (line.startsWith("{")) out.add(com.google.gson.JsonParser.parseString(line).getAsJsonObject());
+        }
+        assertThat(out).as("outpostctl plugin push %s %s: %s %s", op, what, p.stdout(), p.stderr()).isNotEmpty();
+        return out;
+    }
+
+    @Test
     void oneShotModeChecksInRunsWhatItGotDeliversAndExits() throws Exception {
         try (ServerProcess server = ServerProcess.start(dir.resolve("server"), 0)) {
             Path config = AgentProcess.write(dir.resolve("once.json"), server.agentConfig("websocket", ""));

@@ -49,13 +49,17 @@ final class PluginManager implements CommandHandler {
 
     private final BundleContext context;
     private final HandlerRegistry registry;
+    /** The server connection, for downloads; null offline. */
+    private final java.util.function.Supplier<ServerConnection> server;
     private final Path store;
     private final List<Pattern> allow;
     private final List<Pattern> deny;
 
-    PluginManager(BundleContext context, HandlerRegistry registry, AgentConfig config) {
+    PluginManager(BundleContext context, HandlerRegistry registry, AgentConfig config,
+            java.util.function.Supplier<ServerConnection> server) {
         this.context = context;
         this.registry = registry;
+        this.server = server;
         this.store = config.dataDir.resolve("plugins");
         this.allow = patterns(config.plugins.get("allow"));
         this.deny = patterns(config.plugins.get("deny"));
@@ -223,12 +227,20 @@ final class PluginManager implements CommandHandler {
         Path tmp = Files.createTempFile(store, ".download-", ".jar");
         try {
             URI u = URI.create(url);
-            if ("file".equals(u.getScheme()) || (u.getScheme() == null && url.startsWith("/"))) {
-                Path src = "file".equals(u.getScheme()) ? Path.of(u) : Path.of(url);
-                Files.copy(src, tmp, StandardCopyOption.REPLACE_EXISTING);
+            // a relative URL, even "/agent/v1/bundles/...", means the server (PROTOCOL.md §7); local files are file: URLs
+            if ("file".equals(u.getScheme())) {
+                Files.copy(Path.of(u), tmp, StandardCopyOption.REPLACE_EXISTING);
             } else {
-                throw new CommandException("param 'url': only file: URLs and absolute paths are supported by this agent"
-                    + " build, got '" + url + "'");
+                ServerConnection conn = server.get();
+                if (conn == null) {
+                    throw new CommandException("param 'url': '" + url + "' needs the server connection; offline, use a"
+                        + " file: URL");
+                }
+                try {
+                    conn.transport().download(url, tmp);
+                } catch (IOException e) {
+                    throw new CommandException(e.getMessage());
+                }
             }
             String actual = sha256(tmp);
             if (!actual.equals(sha)) {

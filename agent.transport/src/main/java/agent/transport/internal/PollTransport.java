@@ -232,6 +232,11 @@ final class PollTransport implements Transport {
     }
 
     @Override
+    public void download(String url, java.nio.file.Path target) throws IOException, InterruptedException {
+        Downloads.fetch(http, s, url, target);
+    }
+
+    @Override
     public String state() { return state; }
 
     @Override

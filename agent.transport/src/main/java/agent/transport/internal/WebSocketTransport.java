@@ -363,6 +363,11 @@ final class WebSocketTransport implements Transport, WebSocket.Listener {
     }
 
     @Override
+    public void download(String url, java.nio.file.Path target) throws IOException, InterruptedException {
+        Downloads.fetch(http, s, url, target);
+    }
+
+    @Override
     public String state() { return state; }
 
     /** Before welcome only hello may be sent; results not sent now go out with the outbox after the next welcome. */
