@@ -73,6 +73,11 @@ class RuntimeLifecycleTest {
             assertThat(again.awaitStdout(PROMPT, T)).contains(bundleId + "|Active");
             again.send("agent:exec echo.say '{\"message\":\"still here\"}'");
             assertThat(again.awaitStdout(PROMPT, T)).contains("\"status\": \"succeeded\"").contains("still here");
+            again.send("agent:plugins");
+            assertThat(again.awaitStdout(PROMPT, T)).contains("plugin.echo").contains("echo.say")
+                .containsPattern("agent.core +\\S+ +active +core");
+            again.send("agent:install /nonexistent/x.jar");
+            assertThat(again.awaitStdout(PROMPT, T)).contains("cannot read /nonexistent/x.jar");
             again.send("agent:commands");
             assertThat(again.awaitStdout(PROMPT, T)).contains("echo.say").contains("shell");
             again.send("exit");

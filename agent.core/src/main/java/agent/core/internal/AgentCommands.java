@@ -24,7 +24,8 @@ import agent.store.CommandRecord;
 /** The Gogo {@code agent:*} commands. Each returns text; wrong arguments get a plain message. */
 @Component(service = AgentCommands.class, property = {"osgi.command.scope=agent",
     "osgi.command.function=status", "osgi.command.function=commands", "osgi.command.function=command",
-    "osgi.command.function=actions", "osgi.command.function=exec"})
+    "osgi.command.function=actions", "osgi.command.function=exec", "osgi.command.function=plugins",
+    "osgi.command.function=install"})
 public final class AgentCommands {
 
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
@@ -120,6 +121,51 @@ public final class AgentCommands {
             return "command " + c.id() + " still runs after " + wait + " s; see agent:command " + c.id();
         } catch (java.util.concurrent.ExecutionException e) {
             return "command " + c.id() + " failed in the agent: " + e.getCause();
+        }
+    }
+
+    @Descriptor("installed bundles: version, state, whether core or installed at runtime, actions")
+    @SuppressWarnings("unchecked")
+    public String plugins() throws InterruptedException {
+        Result r = run("plugin.list", Map.of(), 60);
+        if (r == null || r.status() != Status.SUCCEEDED) return r == null ? "plugin.list did not answer" : r.error();
+        StringBuilder sb = new StringBuilder(String.format("%-36s  %-22s  %-9s  %-7s  %s%n", "BUNDLE", "VERSION", "STATE",
+            "KIND", "ACTIONS"));
+        for (Map<String, Object> p : (java.util.List<Map<String, Object>>) r.data()) {
+            String kind = Boolean.TRUE.equals(p.get("core")) ? "core" : Boolean.TRUE.equals(p.get("installedAtRuntime"))
+                ? "runtime" : "builtin";
+            sb.append(String.format("%-36s  %-22s  %-9s  %-7s  %s%n", p.get("bsn"), p.get("version"), p.get("state"), kind,
+                String.join(", ", (java.util.List<String>) p.get("actions"))));
+        }
+        return sb.toString();
+    }
+
+    @Descriptor("install a local plugin jar through the same checks as plugin.install (manifest, policy, core)")
+    public String install(@Descriptor("path of the jar") String file) throws InterruptedException {
+        java.nio.file.Path jar = java.nio.file.Path.of(file).toAbsolutePath();
+        String sha;
+        try (java.io.InputStream in = java.nio.file.Files.newInputStream(jar)) {
+            java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+            byte[] buf = new byte[65536];
+            for (int n; (n = in.read(buf)) > 0;) md.update(buf, 0, n);
+            sha = java.util.HexFormat.of().formatHex(md.digest());
+        } catch (java.io.IOException | java.security.NoSuchAlgorithmException e) {
+            return "cannot read " + jar + ": " + e.getMessage();
+        }
+        Result r = run("plugin.install", Map.of("url", jar.toUri().toString(), "sha256", sha), 120);
+        return r == null ? "plugin.install still runs; see agent:commands" : Frames.PRETTY.toJson(Frames.result(r));
+    }
+
+    /** Runs through the dispatcher and store as source "shell"; the result is delivered here, so it is acked. */
+    private Result run(String action, Map<String, Object> params, int waitSeconds) throws InterruptedException {
+        Command c = new Command(UUID.randomUUID().toString(), action, params, null, Instant.now(), null);
+        Dispatcher.Submission s = rt().dispatcher.submit(c, "shell");
+        try {
+            Result r = s.result.get(waitSeconds, TimeUnit.SECONDS);
+            rt().store.ack(java.util.List.of(r.id()));
+            return r;
+        } catch (TimeoutException | java.util.concurrent.ExecutionException e) {
+            return null;
         }
     }
 
