@@ -144,12 +144,9 @@ public final class AgentCommands {
     public String install(@Descriptor("path of the jar") String file) throws InterruptedException {
         java.nio.file.Path jar = java.nio.file.Path.of(file).toAbsolutePath();
         String sha;
-        try (java.io.InputStream in = java.nio.file.Files.newInputStream(jar)) {
-            java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
-            byte[] buf = new byte[65536];
-            for (int n; (n = in.read(buf)) > 0;) md.update(buf, 0, n);
-            sha = java.util.HexFormat.of().formatHex(md.digest());
-        } catch (java.io.IOException | java.security.NoSuchAlgorithmException e) {
+        try {
+            sha = PluginManager.sha256(jar);
+        } catch (java.io.IOException e) {
             return "cannot read " + jar + ": " + e.getMessage();
         }
         Result r = run("plugin.install", Map.of("url", jar.toUri().toString(), "sha256", sha), 120);
