@@ -11,7 +11,9 @@ import org.osgi.annotation.versioning.ConsumerType;
  * <p>How a run ends:
  * <ul>
  * <li>return normally: {@code succeeded}, with the returned value as the result's {@code data};</li>
- * <li>throw {@link CommandException} (or {@link InvalidParamException}): {@code failed}, with its message;</li>
+ * <li>throw {@link CommandRefusedException} (or {@link InvalidParamException}) before changing anything:
+ * {@code rejected}, with its message;</li>
+ * <li>throw {@link CommandException}: {@code failed}, with its message;</li>
  * <li>the command is cancelled or times out: {@code cancelled} / {@code timed_out}, whatever the handler does;</li>
  * <li>any other exception: {@code failed}, naming the exception.</li>
  * </ul>

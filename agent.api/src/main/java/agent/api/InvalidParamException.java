@@ -1,7 +1,7 @@
 package agent.api;
 
-/** A param is missing or has a wrong value; the command ends {@code failed} with a message naming the param. */
-public class InvalidParamException extends CommandException {
+/** A param is missing or has a wrong value; the command ends {@code rejected} with a message naming the param. */
+public class InvalidParamException extends CommandRefusedException {
     private static final long serialVersionUID = 1L;
     private final String param;
 

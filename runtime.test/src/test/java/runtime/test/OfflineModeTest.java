@@ -82,7 +82,7 @@ class OfflineModeTest {
             status.put(r.get("id").getAsString().substring(34), r.get("status").getAsString());
             error.put(r.get("id").getAsString().substring(34), r.get("error").getAsString());
         }
-        assertThat(status).containsExactly(Map.entry("01", "rejected"), Map.entry("02", "failed"),
+        assertThat(status).containsExactly(Map.entry("01", "rejected"), Map.entry("02", "rejected"),
             Map.entry("03", "rejected"), Map.entry("04", "timed_out"));
         assertThat(error.get("01")).isEqualTo("unknown action 'nope.missing'; known actions: agent.info, agent.ping,"
             + " disk.extend, disk.initialize, disk.list, plugin.install, plugin.list, plugin.remove, plugin.upgrade");
