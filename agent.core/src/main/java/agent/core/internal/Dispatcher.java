@@ -78,8 +78,17 @@ final class Dispatcher implements AutoCloseable {
 
         @Override
         public void run() {
+            synchronized (lanes) {
+                // a job of a plugin being changed waits, keeping its lane, until the change ends (see hold)
+                if (state.get() == JobState.QUEUED && held.containsKey(command.action())) {
+                    parked.add(this);
+                    return;
+                }
+                // taken under the lock so that a hold sees every job that has started (awaitIdle)
+                if (!state.compareAndSet(JobState.QUEUED, JobState.RUNNING)) state.set(JobState.DONE);
+            }
             try {
-                if (state.compareAndSet(JobState.QUEUED, JobState.RUNNING)) execute(this);
+                if (state.get() == JobState.RUNNING) execute(this);
             } finally {
                 laneDone(this);
             }
@@ -93,6 +102,10 @@ final class Dispatcher implements AutoCloseable {
     private final ExecutorService pool;
     private final ScheduledExecutorService timer;
     private final Map<String, ArrayDeque<Job>> lanes = new HashMap<>(); // guarded by lanes; present = lane busy
+    /** Actions whose plugin is being changed, with their concurrency key ("" for none); guarded by lanes. */
+    private final Map<String, String> held = new HashMap<>();
+    /** Jobs of held actions that were due to start; they run when the hold ends. Guarded by lanes. */
+    private final List<Job> parked = new java.util.ArrayList<>();
     private final Map<String, Job> jobs = new ConcurrentHashMap<>();
     private final Map<String, CompletableFuture<Result>> waiters = new ConcurrentHashMap<>();
     private final List<Listener> listeners = new CopyOnWriteArrayList<>();
@@ -197,6 +210,12 @@ final class Dispatcher implements AutoCloseable {
             return;
         }
         String key = registry.lookup(command.action()).map(h -> h.concurrencyKey).orElse(null);
+        if (key == null) {
+            synchronized (lanes) {
+                String heldKey = held.get(command.action());
+                if (heldKey != null && !heldKey.isEmpty()) key = heldKey;
+            }
+        }
         Job job = new Job(command, source, key == null ? "id:" + command.id() : "key:" + key);
         jobs.put(command.id(), job);
         boolean start;
@@ -217,8 +236,72 @@ final class Dispatcher implements AutoCloseable {
         Instant now = now();
         if (c.expiresAt() != null && c.expiresAt().isBefore(now)) return Optional.of("expired");
         if (c.issuedAt() != null && c.issuedAt().isBefore(now.minus(limits.retention))) return Optional.of("expired");
-        if (registry.lookup(c.action()).isEmpty()) return Optional.of(unknownAction(c.action()));
+        if (registry.lookup(c.action()).isEmpty() && !isHeld(c.action())) return Optional.of(unknownAction(c.action()));
         return Optional.empty();
+    }
+
+    private boolean isHeld(String action) {
+        synchronized (lanes) {
+            return held.containsKey(action);
+        }
+    }
+
+    /**
+     * Holds the given actions while their plugin is changed: their commands are accepted and recorded as usual but
+     * wait, in their lanes, until the returned hold is closed; then they run against whatever serves the action
+     * (the new version, the old one put back, or nothing: rejected as unknown).
+     */
+    Hold hold(java.util.Collection<String> actions) {
+        synchronized (lanes) {
+            for (String a : actions) {
+                held.put(a, registry.lookup(a).map(r -> r.concurrencyKey == null ? "" : r.concurrencyKey).orElse(""));
+            }
+        }
+        return new Hold(List.copyOf(actions));
+    }
+
+    /** The end of a {@link #hold}: parked commands go on. */
+    final class Hold implements AutoCloseable {
+        private final List<String> actions;
+
+        private Hold(List<String> actions) { this.actions = actions; }
+
+        /**
+         * Waits until no command of the held actions is running (queued ones stay parked).
+         *
+         * @throws CommandException naming the commands still running when the wait ends
+         */
+        void awaitIdle(java.time.Duration max) throws CommandException, InterruptedException {
+            long end = System.nanoTime() + max.toNanos();
+            while (true) {
+                List<String> running = new java.util.ArrayList<>();
+                jobs.forEach((id, j) -> {
+                    if (j.state.get() == JobState.RUNNING && actions.contains(j.command.action())) running.add(id);
+                });
+                if (running.isEmpty()) return;
+                if (System.nanoTime() > end) {
+                    throw new CommandException("commands " + running + " of " + actions + " were still running after "
+                        + max.toSeconds() + " s; nothing was changed");
+                }
+                Thread.sleep(20);
+            }
+        }
+
+        @Override
+        public void close() {
+            List<Job> resume = new java.util.ArrayList<>();
+            synchronized (lanes) {
+                actions.forEach(held::remove);
+                for (java.util.Iterator<Job> it = parked.iterator(); it.hasNext();) {
+                    Job j = it.next();
+                    if (!held.containsKey(j.command.action())) {
+                        resume.add(j);
+                        it.remove();
+                    }
+                }
+            }
+            if (!closed) resume.forEach(pool::execute);
+        }
     }
 
     private String unknownAction(String action) {
@@ -264,6 +347,9 @@ final class Dispatcher implements AutoCloseable {
         } catch (CommandCancelledException | InterruptedException e) {
             status = Status.FAILED;
             error = "interrupted: " + e.getMessage();
+        } catch (agent.api.CommandRefusedException e) {
+            status = Status.REJECTED;
+            error = e.getMessage();
         } catch (CommandException e) {
             status = Status.FAILED;
             error = e.getMessage();

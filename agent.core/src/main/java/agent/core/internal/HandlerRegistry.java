@@ -64,8 +64,14 @@ public final class HandlerRegistry {
     }
 
     void removeHandler(CommandHandler handler, ServiceReference<CommandHandler> ref) {
-        registrations.removeIf(r -> r.handler == handler);
-        LOG.info(() -> "actions removed: " + actionsOf(ref.getProperty(CommandHandler.ACTIONS)));
+        remove(handler);
+    }
+
+    /** Removes a handler's registration directly; used by tests and by {@link #removeHandler}. */
+    void remove(CommandHandler handler) {
+        for (Registration r : registrations) {
+            if (r.handler == handler && registrations.remove(r)) LOG.info(() -> "actions removed: " + r.actions);
+        }
         changeListeners.forEach(Runnable::run);
     }
 

@@ -224,9 +224,9 @@ class DispatcherTest {
     }
 
     @Test
-    void badParamsFailNamingTheField() throws Exception {
+    void badParamsAreRejectedNamingTheField() throws Exception {
         Result r = run(cmd("agent.ping", Map.of("sleepMs", "soon")));
-        assertThat(r.status()).isEqualTo(Status.FAILED);
+        assertThat(r.status()).isEqualTo(Status.REJECTED);
         assertThat(r.error()).isEqualTo("param 'sleepMs' must be an integer, got 'soon'");
 
         Result tooLong = run(cmd("agent.ping", Map.of("sleepMs", 600_001L)));
@@ -301,5 +301,94 @@ class DispatcherTest {
         Result r = run(cmd("test.missing", Map.of()));
         assertThat(r.status()).isEqualTo(Status.FAILED);
         assertThat(r.error()).contains("cannot run '/nonexistent/tool'");
+    }
+
+    @Test
+    void commandsOfAHeldPluginWaitForTheChangeAndThenRunAgainstWhatServesTheirAction() throws Exception {
+        List<String> answeredBy = java.util.Collections.synchronizedList(new ArrayList<>());
+        CommandHandler v1 = ctx -> answeredBy.add("v1");
+        register("test.plugin", "plugin-key", v1);
+        Dispatcher.Hold hold = dispatcher.hold(List.of("test.plugin"));
+        // the plugin is replaced while commands arrive: nothing serves the action for a while
+        registry.remove(v1);
+        List<Dispatcher.Submission> during = new ArrayList<>();
+        for (int i = 0; i < 5; i++) during.add(dispatcher.submit(cmd("test.plugin", Map.of()), "server"));
+        Thread.sleep(300);
+        assertThat(during).allSatisfy(s -> assertThat(s.result).isNotDone());
+        assertThat(answeredBy).isEmpty();
+        // other actions are not held
+        assertThat(run(cmd("agent.ping", Map.of())).status()).isEqualTo(Status.SUCCEEDED);
+
+        register("test.plugin", "plugin-key", ctx -> answeredBy.add("v2"));
+        hold.close();
+        for (Dispatcher.Submission s : during) assertThat(s.result.get(10, TimeUnit.SECONDS).status()).isEqualTo(Status.SUCCEEDED);
+        assertThat(answeredBy).containsExactly("v2", "v2", "v2", "v2", "v2");
+    }
+
+    @Test
+    void commandsHeldForARemovedPluginAreRejectedAsUnknownOnceTheRemovalEnds() throws Exception {
+        CommandHandler h = ctx -> "ran";
+        register("test.gone", null, h);
+        Dispatcher.Hold hold = dispatcher.hold(List.of("test.gone"));
+        registry.remove(h);
+        Dispatcher.Submission s = dispatcher.submit(cmd("test.gone", Map.of()), "server");
+        Thread.sleep(100);
+        assertThat(s.result).isNotDone();
+        hold.close();
+        Result r = s.result.get(10, TimeUnit.SECONDS);
+        assertThat(r.status()).isEqualTo(Status.REJECTED);
+        assertThat(r.error()).startsWith("unknown action 'test.gone'");
+        assertThat(r.startedAt()).isNull();
+    }
+
+    @Test
+    void aHoldWaitsForRunningCommandsOfThePluginAndNamesThemWhenTheyDoNotEnd() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        CountDownLatch started = new CountDownLatch(1);
+        register("test.slow", null, ctx -> {
+            started.countDown();
+            release.await();
+            return "done";
+        });
+        Command slow = cmd("test.slow", Map.of());
+        Dispatcher.Submission running = dispatcher.submit(slow, "server");
+        assertThat(started.await(10, TimeUnit.SECONDS)).isTrue();
+
+        try (Dispatcher.Hold hold = dispatcher.hold(List.of("test.slow"))) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> hold.awaitIdle(Duration.ofMillis(200)))
+                .isInstanceOf(agent.api.CommandException.class)
+                .hasMessage("commands [" + slow.id() + "] of [test.slow] were still running after 0 s; nothing was changed");
+            long t0 = System.nanoTime();
+            new Thread(() -> {
+                sleep(300);
+                release.countDown();
+            }).start();
+            hold.awaitIdle(Duration.ofSeconds(10));
+            assertThat(Duration.ofNanos(System.nanoTime() - t0)).isGreaterThanOrEqualTo(Duration.ofMillis(250));
+            assertThat(running.result).isDone();
+        }
+        assertThat(running.result.get().status()).isEqualTo(Status.SUCCEEDED);
+    }
+
+    @Test
+    void aHeldCommandCanBeCancelledWhileItWaits() throws Exception {
+        register("test.held", null, ctx -> "ran");
+        Dispatcher.Hold hold = dispatcher.hold(List.of("test.held"));
+        Command c = cmd("test.held", Map.of());
+        Dispatcher.Submission s = dispatcher.submit(c, "server");
+        Thread.sleep(100);
+        assertThat(dispatcher.cancel(c.id())).isTrue();
+        assertThat(s.result.get(10, TimeUnit.SECONDS).status()).isEqualTo(Status.CANCELLED);
+        hold.close();
+        Thread.sleep(100);
+        assertThat(store.get(c.id()).orElseThrow().status()).isEqualTo(Status.CANCELLED);
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }
