@@ -14,8 +14,13 @@ final class PluginJars {
 
     /** The echo plugin with its manifest changed: a new version, optionally an import nothing exports. */
     static Path variant(Path dir, String version, String extraImport) throws Exception {
-        Path src = Path.of(System.getProperty("plugin.echo.jar"));
-        Path out = dir.resolve("plugin.echo-" + version + ".jar");
+        return variant(Path.of(System.getProperty("plugin.echo.jar")), dir, version, extraImport);
+    }
+
+    /** Any built plugin jar with its manifest changed the same way. */
+    static Path variant(Path src, Path dir, String version, String extraImport) throws Exception {
+        String name = src.getFileName().toString();
+        Path out = dir.resolve(name.substring(0, name.indexOf('-')) + "-" + version + ".jar");
         try (JarInputStream in = new JarInputStream(Files.newInputStream(src))) {
             Manifest mf = new Manifest(in.getManifest());
             mf.getMainAttributes().putValue("Bundle-Version", version);

@@ -89,6 +89,9 @@ class PluginLifecycleTest {
         assertThat(r.get("i3").get("error").getAsString()).contains("sha256 mismatch").contains("nothing was installed");
         assertThat(r.get("i4").get("error").getAsString()).contains("is not a jar");
         assertThat(r.get("x1").get("error").getAsString()).contains("part of the agent's core");
+        for (String refused : new String[] {"i3", "i4", "x1"}) {
+            assertThat(r.get(refused).get("status").getAsString()).as(refused).isEqualTo("rejected");
+        }
         assertThat(r.get("u1").get("status").getAsString()).as(r.get("u1").toString()).isEqualTo("succeeded");
         assertThat(r.get("u1").getAsJsonObject("data").get("to").getAsString()).isEqualTo("0.2.0");
 
@@ -103,8 +106,72 @@ class PluginLifecycleTest {
 
         r = run(cmd("d1", "plugin.upgrade", jarParams(v1)), cmd("x2", "plugin.remove", "{\"bsn\": \"plugin.echo\"}"));
         assertThat(r.get("d1").get("error").getAsString()).contains("older than the installed 0.2.0").contains("allowDowngrade");
+        assertThat(r.get("d1").get("status").getAsString()).isEqualTo("rejected");
         assertThat(r.get("x2").get("status").getAsString()).isEqualTo("succeeded");
         r = run(cmd("s5", "echo.say", say));
         assertThat(r.get("s5").get("status").getAsString()).isEqualTo("rejected");
+    }
+
+    @Test
+    void aPluginThatCameWithTheAgentIsUpgradedRolledBackAndKeptAcrossRestarts() throws Exception {
+        Path disk = Path.of(System.getProperty("plugin.disk.jar"));
+        Path newer = PluginJars.variant(disk, dir, "9.0.0", null);
+        Path broken = PluginJars.variant(disk, dir, "9.1.0", "does.not.exist;version=\"[1,2)\"");
+        String list = "{}";
+
+        Map<String, JsonObject> r = run(cmd("u1", "plugin.upgrade", jarParams(newer)), cmd("b1", "plugin.upgrade", jarParams(broken)));
+        assertThat(r.get("u1").get("status").getAsString()).as(r.get("u1").toString()).isEqualTo("succeeded");
+        assertThat(r.get("u1").getAsJsonObject("data").get("from").getAsString()).startsWith("0.1.0");
+        assertThat(r.get("b1").get("status").getAsString()).isEqualTo("failed");
+        assertThat(r.get("b1").get("error").getAsString()).contains("9.0.0 is back").contains("does.not.exist");
+
+        // the launcher starts the agent with its built-in plugin.disk 0.1.0 embedded: the upgraded one must stay
+        r = run(cmd("l1", "plugin.list", "{}"), cmd("d1", "disk.list", list));
+        assertThat(r.get("l1").get("data").toString()).contains("{\"bsn\":\"plugin.disk\",\"version\":\"9.0.0\",\"state\":\"active\"");
+        assertThat(r.get("d1").get("status").getAsString()).as(r.get("d1").toString()).isEqualTo("succeeded");
+    }
+
+    @Test
+    void withSignaturesRequiredOnlyJarsSignedByTheTrustStoreAreInstalled() throws Exception {
+        Path ks = dir.resolve("signer.p12");
+        jdkTool("keytool", "-genkeypair", "-alias", "ops", "-keyalg", "EC", "-dname", "CN=ops,O=Outpost test", "-validity",
+            "2", "-keystore", ks.toString(), "-storetype", "PKCS12", "-storepass", "changeit");
+        Path trust = dir.resolve("trust.pem");
+        jdkTool("keytool", "-exportcert", "-rfc", "-alias", "ops", "-keystore", ks.toString(), "-storepass", "changeit",
+            "-file", trust.toString());
+        Path unsigned = Path.of(System.getProperty("plugin.echo.jar"));
+        Path signed = dir.resolve("plugin.echo-signed.jar");
+        jdkTool("jarsigner", "-keystore", ks.toString(), "-storepass", "changeit", "-signedjar", signed.toString(),
+            unsigned.toString(), "ops");
+        Path config = AgentProcess.write(dir.resolve("agent.json"), "{\"plugins\": {\"require_signed\": true,"
+            + " \"trust_store\": \"" + trust + "\"}}");
+
+        // run one at a time so that e1 runs after the install
+        Map<String, JsonObject> r = new LinkedHashMap<>();
+        for (String c : new String[] {cmd("n1", "plugin.install", jarParams(unsigned)), cmd("s1", "plugin.install", jarParams(signed)),
+            cmd("e1", "echo.say", "{\"message\": \"signed\"}")}) {
+            Path file = AgentProcess.write(dir.resolve("tasks-" + UUID.randomUUID() + ".json"), "{\"commands\": [" + c + "]}");
+            AgentProcess a = AgentProcess.run(T, "offline", "--config", config.toString(), "--tasks", file.toString(),
+                "--data-dir", dir.resolve("agent").toString());
+            JsonObject res = JsonParser.parseString(a.stdout()).getAsJsonObject().getAsJsonArray("results").get(0).getAsJsonObject();
+            r.put(res.get("id").getAsString(), res);
+        }
+        assertThat(r.get("n1").get("status").getAsString()).isEqualTo("rejected");
+        assertThat(r.get("n1").get("error").getAsString()).contains("is not signed").contains("'plugins.require_signed' is true");
+        assertThat(r.get("s1").get("status").getAsString()).as(r.get("s1").toString()).isEqualTo("succeeded");
+        assertThat(r.get("e1").getAsJsonObject("data").get("message").getAsString()).isEqualTo("signed");
+
+        Path noTrust = AgentProcess.write(dir.resolve("bad.json"), "{\"plugins\": {\"require_signed\": true}}");
+        AgentProcess bad = AgentProcess.run(T, "offline", "--config", noTrust.toString(), "--tasks",
+            AgentProcess.write(dir.resolve("none.json"), "{\"commands\": []}").toString(), "--data-dir", dir.resolve("agent2").toString());
+        assertThat(bad.exitCode()).isEqualTo(2);
+        assertThat(bad.stderr()).contains("config key 'plugins.require_signed' is true but 'plugins.trust_store' is not set");
+    }
+
+    private static void jdkTool(String... argv) throws Exception {
+        argv[0] = Path.of(System.getProperty("java.home"), "bin", argv[0]).toString();
+        Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertThat(p.waitFor()).as("%s: %s", String.join(" ", argv), out).isZero();
     }
 }

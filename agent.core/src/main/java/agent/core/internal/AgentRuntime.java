@@ -65,8 +65,14 @@ final class AgentRuntime implements AutoCloseable {
         AgentRuntime rt = new AgentRuntime(config, mode, version, store, registry);
         rt.registerBuiltin(context, "agent.ping", new PingHandler());
         rt.registerBuiltin(context, "agent.info", (CommandContext ctx) -> rt.info());
-        rt.registerBuiltin(context, new PluginManager(context, registry, config, () -> rt.connection), "plugin",
-            "plugin.list", "plugin.install", "plugin.upgrade", "plugin.remove");
+        PluginManager plugins;
+        try {
+            plugins = new PluginManager(context, registry, rt.dispatcher, config, () -> rt.connection);
+        } catch (ConfigException e) {
+            rt.close();
+            throw e;
+        }
+        rt.registerBuiltin(context, plugins, "plugin", "plugin.list", "plugin.install", "plugin.upgrade", "plugin.remove");
         Recovery rec = store.recover("the agent restarted while the command ran; it was not run again");
         rec.interrupted().forEach(r -> LOG.warning("command " + r.id() + " was running when the agent stopped: interrupted"));
         int pruned = store.prune(Instant.now().minus(Duration.ofDays(config.retentionDays)));

@@ -142,6 +142,10 @@ final class ConfigLoader {
             throw new ConfigException("config key 'server_url' is required in " + mode.wireName()
                 + " mode (set it in " + (c.configFile == null ? DEFAULT_FILE : c.configFile) + " or OUTPOST_SERVER_URL)");
         }
+        if (Boolean.TRUE.equals(c.plugins.get("require_signed")) && c.plugins.get("trust_store") == null) {
+            throw new ConfigException("config key 'plugins.require_signed' is true but 'plugins.trust_store' is not set"
+                + " (a PEM file of the certificates plugin jars must be signed with)");
+        }
         if ((c.clientCert == null) != (c.clientKey == null)) {
             throw new ConfigException("config keys 'client_cert' and 'client_key' must be set together (mutual TLS needs both)");
         }

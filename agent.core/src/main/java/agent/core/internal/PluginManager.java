@@ -31,6 +31,7 @@ import org.osgi.framework.wiring.FrameworkWiring;
 import agent.api.CommandContext;
 import agent.api.CommandException;
 import agent.api.CommandHandler;
+import agent.api.CommandRefusedException;
 
 /**
  * {@code plugin.list}, {@code plugin.install}, {@code plugin.upgrade}, {@code plugin.remove} (PROTOCOL.md §7): plugin
@@ -49,16 +50,22 @@ final class PluginManager implements CommandHandler {
 
     private final BundleContext context;
     private final HandlerRegistry registry;
+    private final Dispatcher dispatcher;
+    /** Certificates a plugin jar must be signed with (or issued by); null when signatures are not required. */
+    private final List<java.security.cert.X509Certificate> trusted;
     /** The server connection, for downloads; null offline. */
     private final java.util.function.Supplier<ServerConnection> server;
     private final Path store;
     private final List<Pattern> allow;
     private final List<Pattern> deny;
 
-    PluginManager(BundleContext context, HandlerRegistry registry, AgentConfig config,
-            java.util.function.Supplier<ServerConnection> server) {
+    PluginManager(BundleContext context, HandlerRegistry registry, Dispatcher dispatcher, AgentConfig config,
+            java.util.function.Supplier<ServerConnection> server) throws ConfigException {
         this.context = context;
         this.registry = registry;
+        this.dispatcher = dispatcher;
+        this.trusted = Boolean.TRUE.equals(config.plugins.get("require_signed"))
+            ? JarSignatures.trustStore(Path.of((String) config.plugins.get("trust_store"))) : null;
         this.server = server;
         this.store = config.dataDir.resolve("plugins");
         this.allow = patterns(config.plugins.get("allow"));
@@ -71,7 +78,7 @@ final class PluginManager implements CommandHandler {
             case "plugin.list": return list();
             case "plugin.install": return install(ctx);
             case "plugin.upgrade": return upgrade(ctx);
-            case "plugin.remove": return remove(ctx.params().string("bsn"));
+            case "plugin.remove": return remove(ctx);
             default: throw new CommandException("unknown plugin action " + ctx.command().action());
         }
     }
@@ -103,7 +110,7 @@ final class PluginManager implements CommandHandler {
                 return result(existing, false, "already installed");
             }
             c.delete();
-            throw new CommandException("plugin '" + c.bsn + "' is installed at version " + existing.getVersion()
+            throw new CommandRefusedException("plugin '" + c.bsn + "' is installed at version " + existing.getVersion()
                 + "; use plugin.upgrade to move it to " + c.version);
         }
         Path kept = c.keep(store);
@@ -132,11 +139,7 @@ final class PluginManager implements CommandHandler {
         Bundle b = find(c.bsn);
         if (b == null) {
             c.delete();
-            throw new CommandException("plugin '" + c.bsn + "' is not installed; use plugin.install");
-        }
-        if (!b.getLocation().startsWith(LOCATION)) {
-            c.delete();
-            throw new CommandException("'" + c.bsn + "' came with the agent; it is upgraded with the agent's distribution");
+            throw new CommandRefusedException("plugin '" + c.bsn + "' is not installed; use plugin.install");
         }
         Version from = b.getVersion();
         int cmp = c.version.compareTo(from);
@@ -146,26 +149,37 @@ final class PluginManager implements CommandHandler {
         }
         if (cmp < 0 && !allowDowngrade) {
             c.delete();
-            throw new CommandException("plugin '" + c.bsn + "' " + c.version + " is older than the installed " + from
+            throw new CommandRefusedException("plugin '" + c.bsn + "' " + c.version + " is older than the installed " + from
                 + "; set allowDowngrade to go back");
         }
         Path previous = store.resolve(c.bsn + "-" + from + ".jar");
+        // a plugin that came with the agent has no jar in the store: keep what the framework holds, for a rollback
+        if (!Files.exists(previous)) BundleJars.write(b, previous);
         List<String> before = actionsByBundle().getOrDefault(key(b), List.of());
         Path kept = c.keep(store);
-        try {
-            replace(b, kept);
-            awaitHandlers(b, before);
-        } catch (BundleException | CommandException e) {
-            String why = e.getMessage();
-            LOG.warning("upgrade of " + c.bsn + " to " + c.version + " failed (" + why + "); putting " + from + " back");
+        try (Dispatcher.Hold hold = dispatcher.hold(before)) {
             try {
-                replace(b, previous);
-            } catch (BundleException | IOException rollback) {
-                throw new CommandException("upgrade of '" + c.bsn + "' to " + c.version + " failed (" + why
-                    + ") and so did putting " + from + " back: " + rollback.getMessage());
+                hold.awaitIdle(drainWait(ctx));
+            } catch (CommandException busy) {
+                Files.deleteIfExists(kept);
+                throw new CommandException("upgrade of '" + c.bsn + "' to " + c.version + " not started: " + busy.getMessage());
             }
-            Files.deleteIfExists(kept);
-            throw new CommandException("upgrade of '" + c.bsn + "' to " + c.version + " failed, " + from + " is back: " + why);
+            try {
+                replace(b, kept);
+                awaitHandlers(b, before);
+            } catch (BundleException | CommandException e) {
+                String why = e.getMessage();
+                LOG.warning("upgrade of " + c.bsn + " to " + c.version + " failed (" + why + "); putting " + from + " back");
+                try {
+                    replace(b, previous);
+                    awaitHandlers(b, before);
+                } catch (BundleException | IOException | CommandException rollback) {
+                    throw new CommandException("upgrade of '" + c.bsn + "' to " + c.version + " failed (" + why
+                        + ") and so did putting " + from + " back: " + rollback.getMessage());
+                }
+                Files.deleteIfExists(kept);
+                throw new CommandException("upgrade of '" + c.bsn + "' to " + c.version + " failed, " + from + " is back: " + why);
+            }
         }
         Files.deleteIfExists(previous);
         LOG.info("upgraded plugin " + c.bsn + " from " + from + " to " + c.version);
@@ -175,19 +189,29 @@ final class PluginManager implements CommandHandler {
         return r;
     }
 
-    private Map<String, Object> remove(String bsn) throws Exception {
-        if (isCore(bsn)) throw new CommandException("'" + bsn + "' is part of the agent's core and cannot be removed");
+    private Map<String, Object> remove(CommandContext ctx) throws Exception {
+        String bsn = ctx.params().string("bsn");
+        if (isCore(bsn)) throw new CommandRefusedException("'" + bsn + "' is part of the agent's core and cannot be removed");
         Bundle b = find(bsn);
-        if (b == null) throw new CommandException("no plugin '" + bsn + "' is installed");
+        if (b == null) throw new CommandRefusedException("no plugin '" + bsn + "' is installed");
         String version = b.getVersion().toString();
-        b.uninstall();
-        refresh(b);
+        // commands of its actions that arrive now wait for the removal, then are rejected as unknown
+        try (Dispatcher.Hold hold = dispatcher.hold(actionsByBundle().getOrDefault(key(b), List.of()))) {
+            hold.awaitIdle(drainWait(ctx));
+            b.uninstall();
+            refresh(b);
+        }
         Files.deleteIfExists(store.resolve(bsn + "-" + version + ".jar"));
         LOG.info("removed plugin " + bsn + " " + version);
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("bsn", bsn);
         r.put("version", version);
         return r;
+    }
+
+    /** How long a change waits for running commands of the plugin to end: param {@code waitSeconds}, default 60. */
+    private static java.time.Duration drainWait(CommandContext ctx) throws agent.api.InvalidParamException {
+        return java.time.Duration.ofSeconds(ctx.params().integer("waitSeconds", 0, 3600, 60));
     }
 
     /** update + refresh + start, so the new classes are wired and its components come up. */
@@ -244,29 +268,30 @@ final class PluginManager implements CommandHandler {
             }
             String actual = sha256(tmp);
             if (!actual.equals(sha)) {
-                throw new CommandException("sha256 mismatch for " + url + ": expected " + sha + ", got " + actual
+                throw new CommandRefusedException("sha256 mismatch for " + url + ": expected " + sha + ", got " + actual
                     + "; nothing was installed");
             }
             Manifest mf;
             try (JarFile jar = new JarFile(tmp.toFile())) {
                 mf = jar.getManifest();
             } catch (IOException e) {
-                throw new CommandException(url + " is not a jar: " + e.getMessage());
+                throw new CommandRefusedException(url + " is not a jar: " + e.getMessage());
             }
             Attributes a = mf == null ? null : mf.getMainAttributes();
             String bsnHeader = a == null ? null : a.getValue("Bundle-SymbolicName");
             if (bsnHeader == null) {
-                throw new CommandException(url + " is not an OSGi bundle: no Bundle-SymbolicName in META-INF/MANIFEST.MF");
+                throw new CommandRefusedException(url + " is not an OSGi bundle: no Bundle-SymbolicName in META-INF/MANIFEST.MF");
             }
             String bsn = bsnHeader.split(";")[0].trim();
             Version version;
             try {
                 version = Version.parseVersion(a.getValue("Bundle-Version"));
             } catch (IllegalArgumentException e) {
-                throw new CommandException(url + ": Bundle-Version '" + a.getValue("Bundle-Version") + "' is not a version");
+                throw new CommandRefusedException(url + ": Bundle-Version '" + a.getValue("Bundle-Version") + "' is not a version");
             }
-            if (isCore(bsn)) throw new CommandException("'" + bsn + "' is part of the agent's core and cannot be replaced");
+            if (isCore(bsn)) throw new CommandRefusedException("'" + bsn + "' is part of the agent's core and cannot be replaced");
             checkPolicy(bsn);
+            if (trusted != null) JarSignatures.verify(tmp, trusted, url);
             return new Candidate(tmp, bsn, version);
         } catch (Exception e) {
             Files.deleteIfExists(tmp);
@@ -276,10 +301,10 @@ final class PluginManager implements CommandHandler {
 
     private void checkPolicy(String bsn) throws CommandException {
         for (Pattern p : deny) {
-            if (p.matcher(bsn).matches()) throw new CommandException("plugin '" + bsn + "' is denied by config key 'plugins.deny'");
+            if (p.matcher(bsn).matches()) throw new CommandRefusedException("plugin '" + bsn + "' is denied by config key 'plugins.deny'");
         }
         if (!allow.isEmpty() && allow.stream().noneMatch(p -> p.matcher(bsn).matches())) {
-            throw new CommandException("plugin '" + bsn + "' is not in config key 'plugins.allow'");
+            throw new CommandRefusedException("plugin '" + bsn + "' is not in config key 'plugins.allow'");
         }
     }
 
