@@ -25,6 +25,7 @@ import org.bouncycastle.asn1.x509.KeyPurposeId;
 
 import com.google.gson.JsonObject;
 
+import server.cli.ServerClient;
 import server.pki.Pem;
 import server.pki.Pki;
 
@@ -79,13 +80,76 @@ class ServerEndToEndTest {
             while (!server.agents().toString().contains("echo.say") && System.nanoTime() < end) Thread.sleep(200);
             assertThat(server.agents().toString()).contains("plugin.echo").contains("echo.say");
 
+            // commands for the plugin keep arriving while it is upgraded: none may be lost, rejected or fail
+            ServerClient api = ServerClient.fromServerDir(dir.resolve("server"));
+            List<String> during = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+            java.util.concurrent.atomic.AtomicBoolean upgrading = new java.util.concurrent.atomic.AtomicBoolean(true);
+            Thread sender = new Thread(() -> {
+                try {
+                    while (upgrading.get()) {
+                        during.add(post(api, agentId, "echo.say", "{\"message\": \"during\"}"));
+                        Thread.sleep(5);
+                    }
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            sender.start();
             assertThat(pluginPush(server, agentId, "upgrade", v2.toString()).get(0).get("status").getAsString()).isEqualTo("succeeded");
+            upgrading.set(false);
+            sender.join();
+            assertThat(during).hasSizeGreaterThan(10);
+            List<JsonObject> results = awaitResults(api, during);
+            assertThat(results).hasSameSizeAs(during)
+                .allSatisfy(r -> assertThat(r.get("status").getAsString()).as(r.toString()).isEqualTo("succeeded"));
             assertThat(server.send(T, agentId, "echo.say", "{\"message\": \"v2\"}").get(0).getAsJsonObject("data")
                 .get("plugin").getAsString()).isEqualTo("plugin.echo 0.2.0");
+
+            // a broken upgrade (an import nothing exports) is rolled back: 0.2.0 keeps answering
+            List<JsonObject> broken = pluginPush(server, agentId, "upgrade", PluginJars.variant(dir, "0.3.0",
+                "does.not.exist;version=\"[1,2)\"").toString());
+            assertThat(broken.get(0).get("status").getAsString()).isEqualTo("failed");
+            assertThat(broken.get(0).get("error").getAsString()).contains("0.2.0 is back").contains("does.not.exist");
+            assertThat(server.send(T, agentId, "echo.say", "{\"message\": \"still\"}").get(0).getAsJsonObject("data")
+                .get("plugin").getAsString()).isEqualTo("plugin.echo 0.2.0");
+        }
+        // the installed state survives a restart of the agent, and the server hears it in the hello
+        try (ServerProcess server = ServerProcess.start(dir.resolve("server"), 0);
+             AgentProcess agent = agent(server, "websocket", "agent")) {
+            String agentId = server.awaitAgent(T, true);
+            assertThat(server.send(T, agentId, "echo.say", "{\"message\": \"after restart\"}").get(0)
+                .getAsJsonObject("data").get("plugin").getAsString()).isEqualTo("plugin.echo 0.2.0");
+            assertThat(server.agents().toString()).contains("plugin.echo");
 
             assertThat(pluginPush(server, agentId, "remove", "plugin.echo").get(0).get("status").getAsString()).isEqualTo("succeeded");
             assertThat(server.send(T, agentId, "echo.say", "{}").get(0).get("status").getAsString()).isEqualTo("rejected");
         }
+    }
+
+    private static List<JsonObject> awaitResults(ServerClient api, List<String> ids) throws Exception {
+        JsonObject q = new JsonObject();
+        com.google.gson.JsonArray a = new com.google.gson.JsonArray();
+        ids.forEach(a::add);
+        q.add("ids", a);
+        List<JsonObject> out = new java.util.ArrayList<>();
+        long end = System.nanoTime() + T.toNanos();
+        while (System.nanoTime() < end) {
+            out.clear();
+            api.post("/api/v1/results/query", q).getAsJsonObject().getAsJsonArray("results")
+                .forEach(r -> out.add(r.getAsJsonObject()));
+            if (out.size() == ids.size()) break;
+            Thread.sleep(200);
+        }
+        return out;
+    }
+
+    private static String post(ServerClient api, String agentId, String action, String params) throws Exception {
+        JsonObject c = new JsonObject();
+        c.addProperty("agentId", agentId);
+        c.addProperty("action", action);
+        c.add("params", com.google.gson.JsonParser.parseString(params));
+        return api.post("/api/v1/commands", c).getAsJsonObject().getAsJsonArray("commands").get(0).getAsJsonObject()
+            .get("id").getAsString();
     }
 
     private static List<JsonObject> pluginPush(ServerProcess server, String agentId, String op, String what) throws Exception {
