@@ -116,4 +116,38 @@ class OutpostCtlTest {
         assertThat(params.get("sha256").getAsString()).hasSize(64);
         assertThat(params.get("start").getAsBoolean()).isTrue();
     }
+
+    @Test
+    void pluginAgentsShowsWhichAgentsRunWhichPluginVersions() throws Exception {
+        TestServer.Agent other = s.enroll("ctl-agent-2");
+        try (WsAgent a = s.connect(agent.token()); WsAgent b = s.connect(other.token())) {
+            a.hello(agent.agentId());
+            b.hello(other.agentId());
+            // the second agent upgrades its plugin and reports it
+            b.send("{\"type\":\"capabilities\",\"plugins\":[{\"bsn\":\"plugin.echo\",\"version\":\"0.2.0\","
+                + "\"state\":\"active\",\"actions\":[\"echo.say\"]},{\"bsn\":\"com.google.gson\",\"version\":\"2.13.2\","
+                + "\"state\":\"active\",\"actions\":[]}]}");
+            Run r = null;
+            for (int i = 0; i < 100; i++) {
+                r = ctl("--server-dir", dir.toString(), "plugin", "agents");
+                if (r.out().contains("0.2.0")) break;
+                Thread.sleep(50);
+            }
+            assertThat(r.code()).as(r.err()).isZero();
+            com.google.gson.JsonArray rows = JsonParser.parseString(r.out()).getAsJsonArray();
+            assertThat(rows).hasSize(2);
+            JsonObject v1 = rows.get(0).getAsJsonObject();
+            JsonObject v2 = rows.get(1).getAsJsonObject();
+            assertThat(v1.get("version").getAsString()).isEqualTo("0.1.0");
+            assertThat(v1.getAsJsonArray("agents").get(0).getAsJsonObject().get("agentId").getAsString()).isEqualTo("ctl-agent");
+            assertThat(v2.get("version").getAsString()).isEqualTo("0.2.0");
+            assertThat(v2.getAsJsonArray("agents").get(0).getAsJsonObject().get("agentId").getAsString()).isEqualTo("ctl-agent-2");
+            assertThat(r.out()).doesNotContain("com.google.gson");
+
+            Run all = ctl("--server-dir", dir.toString(), "plugin", "agents", "--all");
+            assertThat(all.out()).contains("com.google.gson");
+            Run one = ctl("--server-dir", dir.toString(), "plugin", "agents", "com.google.gson");
+            assertThat(JsonParser.parseString(one.out()).getAsJsonArray()).hasSize(1);
+        }
+    }
 }

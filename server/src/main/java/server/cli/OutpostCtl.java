@@ -300,7 +300,7 @@ public final class OutpostCtl {
     // ---------------------------------------------------------------- plugins
 
     @Command(name = "plugin", description = "Plugin bundles: upload, list, push to agents.",
-        subcommands = {Plugin.Upload.class, Plugin.ListBundles.class, Plugin.Push.class})
+        subcommands = {Plugin.Upload.class, Plugin.ListBundles.class, Plugin.Push.class, Plugin.Deployed.class})
     static final class Plugin {
         @Command(name = "upload", description = "Upload a plugin jar; prints {sha256, bsn, version, size, url}.")
         static final class Upload implements Callable<Integer> {
@@ -323,6 +323,51 @@ public final class OutpostCtl {
             @Override
             public Integer call() throws IOException {
                 printJson(spec, conn.client(spec).get("/api/v1/bundles"));
+                return 0;
+            }
+        }
+
+        @Command(name = "agents", description = {
+            "Which agents run which plugin versions, from what each agent last reported (hello, capabilities):",
+            "[{bsn, version, agents: [{agentId, hostname, connected, state}]}]. Bundles that serve no action and are",
+            "active (the agent's own libraries) are left out unless --all."})
+        static final class Deployed implements Callable<Integer> {
+            @Mixin Connection conn;
+            @Spec CommandLine.Model.CommandSpec spec;
+            @Option(names = "--all", description = "every bundle, libraries included") boolean all;
+            @Parameters(paramLabel = "BSN", arity = "0..1", description = "only this plugin") String bsn;
+
+            @Override
+            public Integer call() throws IOException {
+                java.util.Map<String, JsonObject> byVersion = new java.util.TreeMap<>();
+                for (JsonElement e : conn.client(spec).get("/api/v1/agents").getAsJsonArray()) {
+                    JsonObject a = e.getAsJsonObject();
+                    if (!a.has("plugins") || !a.get("plugins").isJsonArray()) continue;
+                    for (JsonElement pe : a.getAsJsonArray("plugins")) {
+                        JsonObject p = pe.getAsJsonObject();
+                        String name = p.get("bsn").getAsString();
+                        String state = p.has("state") ? p.get("state").getAsString() : "unknown";
+                        boolean library = "active".equals(state) && (!p.has("actions") || p.getAsJsonArray("actions").isEmpty());
+                        if ((bsn != null && !bsn.equals(name)) || (library && !all && bsn == null)) continue;
+                        String version = p.get("version").getAsString();
+                        JsonObject row = byVersion.computeIfAbsent(name + "\u0000" + version, k -> {
+                            JsonObject o = new JsonObject();
+                            o.addProperty("bsn", name);
+                            o.addProperty("version", version);
+                            o.add("agents", new JsonArray());
+                            return o;
+                        });
+                        JsonObject who = new JsonObject();
+                        who.add("agentId", a.get("agentId"));
+                        who.add("hostname", a.get("hostname"));
+                        who.add("connected", a.get("connected"));
+                        who.addProperty("state", state);
+                        row.getAsJsonArray("agents").add(who);
+                    }
+                }
+                JsonArray out = new JsonArray();
+                byVersion.values().forEach(out::add);
+                printJson(spec, out);
                 return 0;
             }
         }
