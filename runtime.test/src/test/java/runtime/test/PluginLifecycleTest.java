@@ -70,7 +70,14 @@ class PluginLifecycleTest {
         Path v1 = Path.of(System.getProperty("plugin.echo.jar"));
         Path v2 = variant("0.2.0", null);
         Path broken = variant("0.3.0", "does.not.exist;version=\"[1,2)\"");
-        Path notABundle = AgentProcess.write(dir.resolve("plain.jar"), "not even a zip");
+        Path notAJar = AgentProcess.write(dir.resolve("plain.txt"), "not even a zip");
+        Path notABundle = dir.resolve("plain.jar");
+        Manifest plain = new Manifest();
+        plain.getMainAttributes().putValue("Manifest-Version", "1.0");
+        try (OutputStream os = Files.newOutputStream(notABundle); JarOutputStream jos = new JarOutputStream(os, plain)) {
+            jos.putNextEntry(new JarEntry("hello.txt"));
+            jos.closeEntry();
+        }
         String say = "{\"message\": \"hi\"}";
 
         Map<String, JsonObject> r = run(cmd("i1", "plugin.install", jarParams(v1)));
@@ -83,13 +90,15 @@ class PluginLifecycleTest {
 
         String wrongSha = "{\"url\": \"" + v2.toUri() + "\", \"sha256\": \"" + "0".repeat(64) + "\"}";
         r = run(cmd("i2", "plugin.install", jarParams(v1)), cmd("i3", "plugin.install", wrongSha),
-            cmd("i4", "plugin.install", jarParams(notABundle)), cmd("x1", "plugin.remove", "{\"bsn\": \"agent.core\"}"),
+            cmd("i4", "plugin.install", jarParams(notAJar)), cmd("i5", "plugin.install", jarParams(notABundle)),
+            cmd("x1", "plugin.remove", "{\"bsn\": \"agent.core\"}"),
             cmd("u1", "plugin.upgrade", jarParams(v2)));
         assertThat(r.get("i2").getAsJsonObject("data").get("changed").getAsBoolean()).isFalse();
         assertThat(r.get("i3").get("error").getAsString()).contains("sha256 mismatch").contains("nothing was installed");
         assertThat(r.get("i4").get("error").getAsString()).contains("is not a jar");
         assertThat(r.get("x1").get("error").getAsString()).contains("part of the agent's core");
-        for (String refused : new String[] {"i3", "i4", "x1"}) {
+        assertThat(r.get("i5").get("error").getAsString()).contains("is not an OSGi bundle: no Bundle-SymbolicName");
+        for (String refused : new String[] {"i3", "i4", "i5", "x1"}) {
             assertThat(r.get(refused).get("status").getAsString()).as(refused).isEqualTo("rejected");
         }
         assertThat(r.get("u1").get("status").getAsString()).as(r.get("u1").toString()).isEqualTo("succeeded");
