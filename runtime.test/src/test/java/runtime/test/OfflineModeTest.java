@@ -85,7 +85,8 @@ class OfflineModeTest {
         assertThat(status).containsExactly(Map.entry("01", "rejected"), Map.entry("02", "failed"),
             Map.entry("03", "rejected"), Map.entry("04", "timed_out"));
         assertThat(error.get("01")).isEqualTo("unknown action 'nope.missing'; known actions: agent.info, agent.ping,"
-            + " disk.extend, disk.initialize, disk.list, plugin.install, plugin.list, plugin.remove, plugin.upgrade");
+            + " disk.extend, disk.initialize, disk.list, plugin.install, plugin.list, plugin.remove, plugin.upgrade,"
+            + " timezone.get, timezone.set");
         assertThat(error.get("02")).isEqualTo("param 'sleepMs' must be an integer, got 'later'");
         assertThat(error.get("03")).isEqualTo("expired");
         assertThat(error.get("04")).startsWith("timed out after 1 s");
@@ -101,6 +102,34 @@ class OfflineModeTest {
         assertThat(a.exitCode()).isEqualTo(2);
         assertThat(a.stderr()).contains("commands[1].id is required");
         assertThat(a.stdout()).isEmpty();
+    }
+
+    @Test
+    void timezoneActionsRunInTheDefaultRuntimeWithSettingsFromTheConfigFile() throws Exception {
+        Path paris = Path.of("/usr/share/zoneinfo/Europe/Paris");
+        assertThat(paris).as("a zone file of the host (package tzdata)").isRegularFile();
+        Path root = dir.resolve("root");
+        Files.createDirectories(root.resolve("etc"));
+        Files.copy(paris, Files.createDirectories(root.resolve("usr/share/zoneinfo/Europe")).resolve("Paris"));
+        Path config = AgentProcess.write(dir.resolve("config.json"),
+            "{\"plugins\": {\"settings\": {\"timezone\": {\"root\": \"" + root + "\"}}}}");
+        // one concurrency key: the set runs before the get
+        Path tasks = AgentProcess.write(dir.resolve("tasks.json"), "{\"commands\": ["
+            + "{\"id\": \"44444444-0000-4000-8000-000000000001\", \"action\": \"timezone.set\", \"params\": {\"zone\": \"Europe/Paris\"}},"
+            + "{\"id\": \"44444444-0000-4000-8000-000000000002\", \"action\": \"timezone.get\"}]}");
+
+        AgentProcess a = AgentProcess.run(LIMIT, "offline", "--tasks", tasks.toString(), "--config", config.toString(),
+            "--data-dir", dir.resolve("data").toString());
+
+        assertThat(a.exitCode()).as(a.stdout() + a.stderr()).isZero();
+        JsonObject doc = JsonParser.parseString(a.stdout()).getAsJsonObject();
+        JsonObject set = doc.getAsJsonArray("results").get(0).getAsJsonObject().getAsJsonObject("data");
+        JsonObject get = doc.getAsJsonArray("results").get(1).getAsJsonObject().getAsJsonObject("data");
+        assertThat(set.get("method").getAsString()).isEqualTo("symlink");
+        assertThat(get.get("zone").getAsString()).isEqualTo("Europe/Paris");
+        assertThat(get.get("root").getAsString()).isEqualTo(root.toString());
+        assertThat(Files.readSymbolicLink(root.resolve("etc/localtime")).toString()).isEqualTo("../usr/share/zoneinfo/Europe/Paris");
+        assertThat(Files.readString(root.resolve("etc/timezone"))).isEqualTo("Europe/Paris\n");
     }
 
     @Test

@@ -55,7 +55,7 @@ class RuntimeLifecycleTest {
             console.send("agent:exec echo.say '{\"message\":\"hi\"}'");
             assertThat(console.awaitStdout(PROMPT, T)).contains("\"status\": \"rejected\"")
                 .contains("known actions: agent.info, agent.ping, disk.extend, disk.initialize, disk.list, plugin.install,"
-                    + " plugin.list, plugin.remove, plugin.upgrade\"");
+                    + " plugin.list, plugin.remove, plugin.upgrade, timezone.get, timezone.set\"");
 
             console.send("start " + bundleId);
             console.awaitStdout(PROMPT, T);
