@@ -8,6 +8,8 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -34,6 +36,10 @@ public final class Running {
     private final List<Progress> progress = new CopyOnWriteArrayList<>();
     private final CompletableFuture<Outcome> outcome = new CompletableFuture<>();
     private volatile Error fatal;
+    private volatile ScheduledFuture<?> watchdog;
+
+    /** The timeouts and stop graces of every run: one daemon thread, like the agent's timer. */
+    private static final ScheduledThreadPoolExecutor TIMER = timer();
 
     private Running(Command command, Map<String, Object> settings, Duration timeout, Duration stopGrace, int maxOutputBytes) {
         this.command = command;
@@ -50,8 +56,8 @@ public final class Running {
         Thread worker = new Thread(() -> r.execute(handler), "outpost-testkit-" + command.action());
         worker.setDaemon(true); // an abandoned handler must not keep the test JVM alive
         r.context.runningOn(worker);
+        r.watchdog = TIMER.schedule(() -> r.stop(Status.TIMED_OUT), timeout.toMillis(), TimeUnit.MILLISECONDS);
         worker.start();
-        CompletableFuture.delayedExecutor(timeout.toMillis(), TimeUnit.MILLISECONDS).execute(() -> r.stop(Status.TIMED_OUT));
         return r;
     }
 
@@ -106,15 +112,17 @@ public final class Running {
     private void stop(Status reason) {
         if (outcome.isDone()) return;
         context.stop(reason);
-        CompletableFuture.delayedExecutor(stopGrace.toMillis(), TimeUnit.MILLISECONDS).execute(() -> {
+        TIMER.schedule(() -> {
             String error = (reason == Status.TIMED_OUT ? "timed out" : "cancelled")
                 + "; the handler did not stop and was abandoned";
             finish(new Result(command.id(), reason, context.exitCodeOrNull(), context.cappedOutput().text(),
                 context.cappedOutput().truncated(), error, null, null, now()), null);
-        });
+        }, stopGrace.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     private void finish(Result result, Throwable thrown) {
+        ScheduledFuture<?> w = watchdog;
+        if (w != null) w.cancel(false); // a finished run holds no timer (nor its output buffers) until the timeout
         outcome.complete(new Outcome(command, result, thrown, List.copyOf(progress), view.executed()));
     }
 
@@ -163,6 +171,16 @@ public final class Running {
         Error e = fatal;
         if (e != null) throw e;
         return o;
+    }
+
+    private static ScheduledThreadPoolExecutor timer() {
+        ScheduledThreadPoolExecutor t = new ScheduledThreadPoolExecutor(1, r -> {
+            Thread th = new Thread(r, "outpost-testkit-timer");
+            th.setDaemon(true);
+            return th;
+        });
+        t.setRemoveOnCancelPolicy(true);
+        return t;
     }
 
     /** The store keeps milliseconds, and so does every result. */
