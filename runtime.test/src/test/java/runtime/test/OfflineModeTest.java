@@ -104,6 +104,42 @@ class OfflineModeTest {
     }
 
     @Test
+    void anOperatorPluginInstalledOfflineGetsItsSettingsFromTheConfigFile() throws Exception {
+        Path paris = Path.of("/usr/share/zoneinfo/Europe/Paris");
+        assertThat(paris).as("a zone file of the host (package tzdata)").isRegularFile();
+        Path root = dir.resolve("root");
+        Files.createDirectories(root.resolve("etc"));
+        Files.copy(paris, Files.createDirectories(root.resolve("usr/share/zoneinfo/Europe")).resolve("Paris"));
+        Path config = AgentProcess.write(dir.resolve("config.json"),
+            "{\"plugins\": {\"settings\": {\"timezone\": {\"root\": \"" + root + "\"}}}}");
+        // the example plugin is not in the default runtime: installed from a local jar first, in its own run
+        Path jar = Path.of(System.getProperty("plugin.timezone.jar"));
+        String sha = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(jar)));
+        Path install = AgentProcess.write(dir.resolve("install.json"), "{\"commands\": [{\"id\": \"44444444-0000-4000-8000-000000000000\","
+            + " \"action\": \"plugin.install\", \"params\": {\"url\": \"" + jar.toUri() + "\", \"sha256\": \"" + sha + "\"}}]}");
+        AgentProcess installed = AgentProcess.run(LIMIT, "offline", "--tasks", install.toString(), "--config", config.toString(),
+            "--data-dir", dir.resolve("data").toString());
+        assertThat(installed.exitCode()).as(installed.stdout() + installed.stderr()).isZero();
+        // one concurrency key: the set runs before the get
+        Path tasks = AgentProcess.write(dir.resolve("tasks.json"), "{\"commands\": ["
+            + "{\"id\": \"44444444-0000-4000-8000-000000000001\", \"action\": \"timezone.set\", \"params\": {\"zone\": \"Europe/Paris\"}},"
+            + "{\"id\": \"44444444-0000-4000-8000-000000000002\", \"action\": \"timezone.get\"}]}");
+
+        AgentProcess a = AgentProcess.run(LIMIT, "offline", "--tasks", tasks.toString(), "--config", config.toString(),
+            "--data-dir", dir.resolve("data").toString());
+
+        assertThat(a.exitCode()).as(a.stdout() + a.stderr()).isZero();
+        JsonObject doc = JsonParser.parseString(a.stdout()).getAsJsonObject();
+        JsonObject set = doc.getAsJsonArray("results").get(0).getAsJsonObject().getAsJsonObject("data");
+        JsonObject get = doc.getAsJsonArray("results").get(1).getAsJsonObject().getAsJsonObject("data");
+        assertThat(set.get("method").getAsString()).isEqualTo("symlink");
+        assertThat(get.get("zone").getAsString()).isEqualTo("Europe/Paris");
+        assertThat(get.get("root").getAsString()).isEqualTo(root.toString());
+        assertThat(Files.readSymbolicLink(root.resolve("etc/localtime")).toString()).isEqualTo("../usr/share/zoneinfo/Europe/Paris");
+        assertThat(Files.readString(root.resolve("etc/timezone"))).isEqualTo("Europe/Paris\n");
+    }
+
+    @Test
     void aBadConfigStopsTheAgentWithExit2NamingTheKey() throws Exception {
         Path tasks = AgentProcess.write(dir.resolve("tasks.json"), "{\"commands\": []}");
         Path config = AgentProcess.write(dir.resolve("config.json"), "{\"max_concurrent_commands\": 0}");

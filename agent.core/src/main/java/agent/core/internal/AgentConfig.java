@@ -38,11 +38,22 @@ final class AgentConfig {
     /** Where each value came from, for `agent:status` and error messages. */
     Path configFile;
 
-    /** The sections handlers see through {@code CommandContext.settings()}, by action prefix. */
+    /**
+     * The sections handlers see through {@code CommandContext.settings()}, by action prefix: {@code disk} and
+     * {@code health} from their top-level keys, any other plugin's from {@code plugins.settings.<prefix>}.
+     */
+    @SuppressWarnings("unchecked")
     Map<String, Map<String, Object>> pluginSettings() {
+        Map<String, Map<String, Object>> out = new LinkedHashMap<>();
+        Object others = plugins.get("settings");
+        if (others instanceof Map) {
+            ((Map<String, Object>) others).forEach((prefix, section) -> out.put(prefix, (Map<String, Object>) section));
+        }
         Map<String, Object> disk = new LinkedHashMap<>();
         disk.put("fstab", fstab.toString());
-        return Map.of("disk", disk, "health", health);
+        out.put("disk", disk);
+        out.put("health", health);
+        return out;
     }
 
     /** A summary with no secrets: what {@code agent.info} reports. */

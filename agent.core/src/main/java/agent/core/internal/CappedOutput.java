@@ -6,15 +6,17 @@ import agent.api.Output;
 
 /**
  * A command's output, at most {@code cap} bytes: the first half and the last half are kept, the middle is
- * dropped and marked (PROTOCOL.md §6). Thread-safe.
+ * dropped and marked (PROTOCOL.md §6). Thread-safe. Public (in a package the bundle does not export) for
+ * agent.testkit.
  */
-final class CappedOutput implements Output {
+public final class CappedOutput implements Output {
     private final byte[] head;
     private final byte[] tail; // ring buffer of the newest bytes once head is full
     private int headLength;
     private long tailWritten;
 
-    CappedOutput(int cap) {
+    /** @param cap bytes kept at most */
+    public CappedOutput(int cap) {
         this.head = new byte[cap - cap / 2];
         this.tail = new byte[cap / 2];
     }
@@ -25,7 +27,8 @@ final class CappedOutput implements Output {
         write(b, 0, b.length);
     }
 
-    synchronized void write(byte[] b, int off, int len) {
+    /** @param b bytes @param off start @param len length */
+    public synchronized void write(byte[] b, int off, int len) {
         int toHead = Math.min(len, head.length - headLength);
         System.arraycopy(b, off, head, headLength, toHead);
         headLength += toHead;
@@ -36,9 +39,11 @@ final class CappedOutput implements Output {
         }
     }
 
-    synchronized boolean truncated() { return tailWritten > tail.length; }
+    /** @return whether the middle was dropped */
+    public synchronized boolean truncated() { return tailWritten > tail.length; }
 
-    synchronized String text() {
+    /** @return the kept text, with a line marking what was dropped */
+    public synchronized String text() {
         StringBuilder sb = new StringBuilder(new String(head, 0, headLength, StandardCharsets.UTF_8));
         if (tailWritten == 0) return sb.toString();
         int kept = (int) Math.min(tailWritten, tail.length);

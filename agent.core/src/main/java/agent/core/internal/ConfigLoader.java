@@ -80,8 +80,11 @@ final class ConfigLoader {
         integer("retention_days", 1, 3650, (c, v, w) -> c.retentionDays = v.getAsInt());
         str("https_proxy", (c, v, w) -> c.httpsProxy = url(v.getAsString(), w, Set.of("http", "https")));
         bool("insecure_http", (c, v, w) -> c.insecureHttp = v.getAsBoolean());
-        object("plugins", (c, v, w) -> c.plugins = section(v, w, Map.of(
-            "require_signed", Type.BOOL, "trust_store", Type.PATH, "allow", Type.OBJECT, "deny", Type.OBJECT)));
+        object("plugins", (c, v, w) -> {
+            c.plugins = section(v, w, Map.of("require_signed", Type.BOOL, "trust_store", Type.PATH, "allow", Type.OBJECT,
+                "deny", Type.OBJECT, "settings", Type.OBJECT));
+            pluginSettings(c.plugins.get("settings"), w.replaceFirst("config key 'plugins'", "config key 'plugins.settings'"));
+        });
         object("health", (c, v, w) -> c.health = section(v, w, Map.of(
             "interval_seconds", Type.INT, "thresholds", Type.OBJECT)));
         object("disk", (c, v, w) -> {
@@ -236,6 +239,33 @@ final class ConfigLoader {
             out.put(e.getKey(), Frames.GSON.fromJson(x, Object.class));
         }
         return out;
+    }
+
+    /** Prefixes whose settings are not given here: the core's own, and the reactor plugins with top-level sections. */
+    private static final Set<String> NOT_PLUGIN_SETTINGS = Set.of("agent", "plugin", "disk", "health");
+    private static final Pattern PREFIX = Pattern.compile("[a-z][a-z0-9_-]*");
+
+    /**
+     * {@code plugins.settings}: one JSON object per action prefix, handed as it is to that plugin's handlers through
+     * {@code CommandContext.settings()}. The agent cannot know another plugin's keys, so it checks only the shape;
+     * the plugin checks its own values.
+     */
+    private static void pluginSettings(Object settings, String where) throws ConfigException {
+        if (settings == null) return;
+        if (!(settings instanceof Map)) throw new ConfigException(where + " must be a JSON object of sections by action prefix, got " + settings);
+        for (Map.Entry<?, ?> e : ((Map<?, ?>) settings).entrySet()) {
+            String prefix = String.valueOf(e.getKey());
+            String sub = where.replaceFirst("config key '([^']+)'", "config key '$1." + prefix + "'");
+            if (!PREFIX.matcher(prefix).matches()) {
+                throw new ConfigException(sub + ": '" + prefix + "' is not an action prefix (lower-case letters, digits, '_', '-')");
+            }
+            if (NOT_PLUGIN_SETTINGS.contains(prefix)) {
+                String hint = prefix.equals("disk") || prefix.equals("health") ? " (use the top-level key '" + prefix + "')"
+                    : " (the agent's core owns it)";
+                throw new ConfigException(sub + " is not allowed" + hint);
+            }
+            if (!(e.getValue() instanceof Map)) throw new ConfigException(sub + " must be a JSON object, got " + e.getValue());
+        }
     }
 
     private static Path absolute(JsonElement v, String where) throws ConfigException {

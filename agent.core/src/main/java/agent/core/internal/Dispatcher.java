@@ -23,7 +23,6 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 import agent.api.Command;
-import agent.api.CommandCancelledException;
 import agent.api.CommandException;
 import agent.api.Result;
 import agent.api.Status;
@@ -344,19 +343,10 @@ final class Dispatcher implements AutoCloseable {
         try {
             data = handler.get().handler.handle(ctx);
             status = Status.SUCCEEDED;
-        } catch (CommandCancelledException | InterruptedException e) {
-            status = Status.FAILED;
-            error = "interrupted: " + e.getMessage();
-        } catch (agent.api.CommandRefusedException e) {
-            status = Status.REJECTED;
-            error = e.getMessage();
-        } catch (CommandException e) {
-            status = Status.FAILED;
-            error = e.getMessage();
-        } catch (Exception | LinkageError e) {
-            status = Status.FAILED;
-            error = "handler error: " + e;
-            LOG.log(Level.WARNING, "handler of " + c.action() + " threw for command " + c.id(), e);
+        } catch (Throwable e) { // Errors too (a StackOverflowError in a plugin): the command still gets its result
+            status = HandlerOutcome.status(e);
+            error = HandlerOutcome.error(e);
+            if (HandlerOutcome.unexpected(e)) LOG.log(Level.WARNING, "handler of " + c.action() + " threw for command " + c.id(), e);
         } finally {
             watchdog.cancel(false);
             ctx.detach();

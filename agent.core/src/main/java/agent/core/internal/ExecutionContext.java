@@ -17,12 +17,17 @@ import agent.api.ProcessResult;
 import agent.api.ProcessSpec;
 import agent.api.Status;
 
-/** The {@link CommandContext} of one run: owns the output, the processes it started and the stop signal. */
-final class ExecutionContext implements CommandContext {
+/**
+ * The {@link CommandContext} of one run: owns the output, the processes it started and the stop signal.
+ * Public (in a package the bundle does not export) so that agent.testkit gives plugin tests this same context.
+ */
+public final class ExecutionContext implements CommandContext {
     /** Captured process output is for parsing (lsblk JSON and the like); more than this is a runaway. */
     private static final int MAX_CAPTURE = 16 * 1024 * 1024;
 
-    interface ProgressSink {
+    /** Where {@link #progress(Integer, String)} goes once checked. */
+    public interface ProgressSink {
+        /** @param id the command id @param percent 0..100 or null @param message the message */
         void progress(String id, Integer percent, String message);
     }
 
@@ -37,7 +42,13 @@ final class ExecutionContext implements CommandContext {
 
     private final java.util.Map<String, Object> settings;
 
-    ExecutionContext(Command command, int maxOutputBytes, ProgressSink progress, java.util.Map<String, Object> settings) {
+    /**
+     * @param command        the command to run
+     * @param maxOutputBytes output kept (first and last halves)
+     * @param progress       receives checked progress reports
+     * @param settings       the config section of the action's prefix
+     */
+    public ExecutionContext(Command command, int maxOutputBytes, ProgressSink progress, java.util.Map<String, Object> settings) {
         this.command = command;
         this.settings = settings;
         this.params = new ParamsImpl(command.params());
@@ -54,7 +65,8 @@ final class ExecutionContext implements CommandContext {
     @Override
     public Output output() { return output; }
 
-    CappedOutput cappedOutput() { return output; }
+    /** @return the output with its text and truncation flag */
+    public CappedOutput cappedOutput() { return output; }
 
     @Override
     public void progress(Integer percent, String message) {
@@ -76,20 +88,23 @@ final class ExecutionContext implements CommandContext {
         if (s != null) throw new CommandCancelledException(describe(s));
     }
 
-    Status stopReason() { return stopReason; }
+    /** @return {@code CANCELLED} or {@code TIMED_OUT} once stopped, else null */
+    public Status stopReason() { return stopReason; }
 
-    Integer exitCodeOrNull() { return exitCode; }
+    /** @return the exit code the handler set, or null */
+    public Integer exitCodeOrNull() { return exitCode; }
 
     @Override
     public void exitCode(int code) { this.exitCode = code; }
 
-    synchronized void runningOn(Thread t) { this.worker = t; }
+    /** @param t the thread that runs the handler: a stop interrupts it */
+    public synchronized void runningOn(Thread t) { this.worker = t; }
 
     /** The handler returned: from now on a stop must not interrupt the pool thread, which runs other work. */
-    synchronized void detach() { this.worker = null; }
+    public synchronized void detach() { this.worker = null; }
 
     /** Stops the run: marks it, kills every process tree it started, and interrupts its thread. */
-    synchronized void stop(Status reason) {
+    public synchronized void stop(Status reason) {
         if (stopReason != null) return;
         stopReason = reason;
         for (Process p : processes) ProcessTrees.kill(p.toHandle());
@@ -136,7 +151,8 @@ final class ExecutionContext implements CommandContext {
         }
     }
 
-    static String describe(Status s) {
+    /** @param s a stop reason @return how a stop is named in messages */
+    public static String describe(Status s) {
         return s == Status.TIMED_OUT ? "timed out" : "cancelled";
     }
 }

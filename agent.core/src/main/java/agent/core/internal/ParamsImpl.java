@@ -10,11 +10,15 @@ import java.util.TreeSet;
 import agent.api.InvalidParamException;
 import agent.api.Params;
 
-/** {@link Params} over the JSON values of a command. Every error names the param and quotes what came. */
-final class ParamsImpl implements Params {
+/**
+ * {@link Params} over the JSON values of a command. Every error names the param and quotes what came.
+ * Public (in a package the bundle does not export) for agent.testkit.
+ */
+public final class ParamsImpl implements Params {
     private final Map<String, Object> values;
 
-    ParamsImpl(Map<String, Object> values) { this.values = values; }
+    /** @param values the params as JSON values (String, Long, Double, Boolean, List, Map) */
+    public ParamsImpl(Map<String, Object> values) { this.values = values; }
 
     @Override
     public Set<String> names() { return values.keySet(); }

@@ -86,6 +86,31 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void anOperatorPluginsSettingsComeFromPluginsSettingsByPrefix() throws Exception {
+        AgentConfig c = load("run", "{\"server_url\": \"https://h\", \"disk\": {\"fstab\": \"/srv/fstab\"},"
+            + " \"plugins\": {\"settings\": {\"timezone\": {\"root\": \"/srv/root\"}, \"acme-x\": {\"n\": 2}}}}", Map.of());
+
+        assertThat(c.pluginSettings()).containsOnlyKeys("timezone", "acme-x", "disk", "health");
+        assertThat(c.pluginSettings().get("timezone")).isEqualTo(Map.of("root", "/srv/root"));
+        assertThat(c.pluginSettings().get("acme-x")).isEqualTo(Map.of("n", 2L));
+        assertThat(c.pluginSettings().get("disk")).isEqualTo(Map.of("fstab", "/srv/fstab"));
+    }
+
+    @Test
+    void pluginSettingsMustBeSectionsOfPluginPrefixes() {
+        String pre = "{\"server_url\": \"https://h\", \"plugins\": {\"settings\": ";
+        assertThatThrownBy(() -> load("run", pre + "{\"timezone\": \"/\"}}}", Map.of()))
+            .hasMessageContaining("config key 'plugins.settings.timezone'").hasMessageContaining("must be a JSON object, got /");
+        assertThatThrownBy(() -> load("run", pre + "[1]}}", Map.of()))
+            .hasMessageContaining("config key 'plugins.settings'").hasMessageContaining("must be a JSON object");
+        assertThatThrownBy(() -> load("run", pre + "{\"Time.Zone\": {}}}}", Map.of()))
+            .hasMessageContaining("'Time.Zone' is not an action prefix");
+        assertThatThrownBy(() -> load("run", pre + "{\"disk\": {}}}}", Map.of()))
+            .hasMessageContaining("config key 'plugins.settings.disk'").hasMessageContaining("use the top-level key 'disk'");
+        assertThatThrownBy(() -> load("run", pre + "{\"agent\": {}}}}", Map.of())).hasMessageContaining("the agent's core owns it");
+    }
+
+    @Test
     void missingFilesNamedByTlsKeysAreErrors() {
         assertThatThrownBy(() -> load("run", "{\"server_url\": \"https://h\", \"server_ca\": \"/nope/ca.pem\"}", Map.of()))
             .hasMessageContaining("config key 'server_ca'").hasMessageContaining("'/nope/ca.pem' does not exist");

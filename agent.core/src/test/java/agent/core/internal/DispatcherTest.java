@@ -296,6 +296,27 @@ class DispatcherTest {
     }
 
     @Test
+    void anErrorThrownByAHandlerStillEndsTheCommandWithAResult() throws Exception {
+        register("test.deep", null, ctx -> {
+            throw new StackOverflowError("too deep");
+        });
+        Result r = run(cmd("test.deep", Map.of()));
+        assertThat(r.status()).isEqualTo(Status.FAILED);
+        assertThat(r.error()).isEqualTo("handler error: java.lang.StackOverflowError: too deep");
+        assertThat(dispatcher.active()).isEmpty();
+    }
+
+    @Test
+    void aRefusalOfTheHandlerEndsRejected() throws Exception {
+        register("test.refuse", null, ctx -> {
+            throw new agent.api.CommandRefusedException("policy says no");
+        });
+        Result r = run(cmd("test.refuse", Map.of()));
+        assertThat(r.status()).isEqualTo(Status.REJECTED);
+        assertThat(r.error()).isEqualTo("policy says no");
+    }
+
+    @Test
     void aMissingProgramFailsNamingIt() throws Exception {
         register("test.missing", null, ctx -> ctx.exec(ProcessSpec.of("/nonexistent/tool", "x")).exitCode());
         Result r = run(cmd("test.missing", Map.of()));

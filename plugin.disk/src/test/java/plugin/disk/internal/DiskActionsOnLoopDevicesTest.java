@@ -24,6 +24,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 import agent.api.CommandException;
 import agent.api.CommandHandler;
 import agent.api.InvalidParamException;
+import agent.api.Status;
+import agent.testkit.Outcome;
+import agent.testkit.TestContext;
 import plugin.disk.internal.LoopDisks.Sh;
 
 /**
@@ -40,7 +43,7 @@ class DiskActionsOnLoopDevicesTest {
     final TestWatcher showOutput = new TestWatcher() {
         @Override
         public void testFailed(ExtensionContext context, Throwable cause) {
-            if (last != null) System.out.println(last.command().action() + " " + last.command().params() + " printed:\n" + last.outputText());
+            if (last != null) System.out.println(last);
         }
     };
 
@@ -48,7 +51,7 @@ class DiskActionsOnLoopDevicesTest {
     Path tmp;
     LoopDisks disks;
     Path fstab;
-    TestContext last;
+    Outcome last;
 
     @BeforeEach
     void setUp() throws Exception {
@@ -207,7 +210,7 @@ class DiskActionsOnLoopDevicesTest {
         Map<String, Object> data = run(init, "disk.initialize", params("device", loop, "fstype", "ext4", "mountpoint", mp));
 
         assertThat(data).containsEntry("partitionDevice", loop + "p1");
-        assertThat(last.executed).anySatisfy(c -> assertThat(c.get(0)).endsWith("/parted"))
+        assertThat(last.executed()).anySatisfy(c -> assertThat(c.get(0)).endsWith("/parted"))
             .noneSatisfy(c -> assertThat(c.get(0)).endsWith("/sgdisk"));
         assertThat(blkid(loop, "PTTYPE")).isEqualTo("gpt");
         assertThat(mountedAt(mp)).isEqualTo(loop + "p1 ext4");
@@ -278,7 +281,7 @@ class DiskActionsOnLoopDevicesTest {
         Map<String, Object> again = run(new DiskExtender(), "disk.extend", params("mountpoint", mp));
 
         assertThat(again).containsEntry("changed", false).containsEntry("oldSizeBytes", again.get("newSizeBytes"));
-        assertThat(last.outputText()).contains("NOCHANGE");
+        assertThat(last.output()).contains("NOCHANGE");
     }
 
     @Test
@@ -316,7 +319,7 @@ class DiskActionsOnLoopDevicesTest {
 
         assertThat(data).containsEntry("changed", true).containsEntry("oldSizeBytes", dfBefore);
         assertThat(data.get("mountpoint")).isNull();
-        assertThat(last.outputText()).contains("$ xfs_growfs ").contains("$ umount ");
+        assertThat(last.output()).contains("$ xfs_growfs ").contains("$ umount ");
         assertThat(mountedAt(mp)).isEmpty();
         Sh.ok("mount", loop + "p1", mp);
         assertThat(df(mp)).isEqualTo(data.get("newSizeBytes")).isGreaterThan(dfBefore + 150 * MIB);
@@ -332,7 +335,7 @@ class DiskActionsOnLoopDevicesTest {
 
         assertThat(data).containsEntry("device", loop).containsEntry("partition", null).containsEntry("changed", true)
             .containsEntry("newSizeBytes", 128 * MIB).containsEntry("oldSizeBytes", 64 * MIB);
-        assertThat(last.outputText()).doesNotContain("growpart");
+        assertThat(last.output()).doesNotContain("growpart");
     }
 
     @Test
@@ -440,16 +443,18 @@ class DiskActionsOnLoopDevicesTest {
 
     // ---- helpers ----
 
-    @SuppressWarnings("unchecked")
+    /** Runs the action through the test kit: the agent's own context; a handler's exception is thrown again. */
     private Map<String, Object> run(CommandHandler handler, String action, Map<String, Object> params) throws Exception {
-        last = new TestContext(action, params, Map.of("fstab", fstab.toString()));
-        return (Map<String, Object>) handler.handle(last);
+        last = TestContext.forAction(action).params(params).setting("fstab", fstab.toString()).run(handler);
+        if (last.exception() instanceof Exception) throw (Exception) last.exception();
+        assertThat(last.status()).as(last.toString()).isEqualTo(Status.SUCCEEDED);
+        return last.dataAsMap();
     }
 
     private CommandException refusal(CommandHandler handler, String action, Map<String, Object> params) {
         CommandException e = catchThrowableOfType(() -> run(handler, action, params), CommandException.class);
-        assertThat(e).as(action + " " + params + " must be refused; output:\n" + (last == null ? "" : last.outputText()))
-            .isNotNull();
+        assertThat(e).as(action + " " + params + " must be refused; " + last).isNotNull();
+        assertThat(last.status()).as(last.toString()).isEqualTo(e instanceof InvalidParamException ? Status.REJECTED : Status.FAILED);
         return e;
     }
 

@@ -15,6 +15,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 import agent.api.CommandException;
+import agent.api.Status;
+import agent.testkit.Outcome;
+import agent.testkit.TestContext;
 
 class ToolsTest {
     @TempDir
@@ -63,12 +66,12 @@ class ToolsTest {
     void anActionWithoutItsToolsFailsBeforeDoingAnything() throws Exception {
         DiskInitializer init = new DiskInitializer();
         init.tools = new Tools(List.of(tmp));
-        TestContext ctx = new TestContext("disk.initialize", Map.of("device", "/dev/loop0", "fstype", "xfs",
-            "mountpoint", "/data"), Map.of("fstab", tmp.resolve("fstab").toString()));
+        Outcome o = TestContext.forAction("disk.initialize").params(Map.of("device", "/dev/loop0", "fstype", "xfs",
+            "mountpoint", "/data")).setting("fstab", tmp.resolve("fstab").toString()).run(init);
 
-        CommandException e = catchThrowableOfType(() -> init.handle(ctx), CommandException.class);
-
-        assertThat(e.getMessage()).startsWith("lsblk is not installed").contains("util-linux");
-        assertThat(ctx.executed).isEmpty();
+        assertThat(o.status()).isEqualTo(Status.FAILED);
+        assertThat(o.exception()).isInstanceOf(CommandException.class);
+        assertThat(o.error()).startsWith("lsblk is not installed").contains("util-linux");
+        assertThat(o.executed()).isEmpty();
     }
 }
