@@ -60,7 +60,7 @@ class RuntimeLifecycleTest {
             console.send("start " + bundleId);
             console.awaitStdout(PROMPT, T);
             console.send("agent:exec echo.say '{}'");
-            assertThat(console.awaitStdout(PROMPT, T)).contains("\"status\": \"failed\"")
+            assertThat(console.awaitStdout(PROMPT, T)).contains("\"status\": \"rejected\"")
                 .contains("param 'message' is required");
             console.send("exit");
             assertThat(console.process.waitFor(30, TimeUnit.SECONDS)).isTrue();
