@@ -29,6 +29,7 @@ import server.http.Json;
 import server.http.Tokens;
 import server.store.Records.Command;
 import server.store.Records.Pending;
+import server.store.Records.Result;
 import server.store.Records.ResultOutcome;
 import server.store.Records.State;
 import server.store.ServerStore;
@@ -51,6 +52,7 @@ public final class AgentGateway implements AutoCloseable {
     private final ConcurrentHashMap<String, AgentSocket> connections = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, JsonObject> progress = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, String> tokenCache = new ConcurrentHashMap<>();
+    private final ResultWaiters waiters = new ResultWaiters();
     /** Sends what the writer thread decided (acks, pending commands) so the writer never does network work. */
     private final ExecutorService io = Executors.newFixedThreadPool(2, r -> daemon(r, "agent-io"));
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "agent-seen"));
@@ -127,6 +129,11 @@ public final class AgentGateway implements AutoCloseable {
     public Instant lastSeen(String agentId) {
         AgentSocket s = connections.get(agentId);
         return s == null ? null : Instant.ofEpochMilli(s.lastSeenMillis);
+    }
+
+    /** The operators' waits for results; every transport tells it about each result it stores. */
+    public ResultWaiters waiters() {
+        return waiters;
     }
 
     /** The last progress an agent reported for a command still running, or null. */
@@ -233,6 +240,7 @@ public final class AgentGateway implements AutoCloseable {
                     + ", which belongs to another agent: not stored, not acked");
             } else {
                 socket.ackAfterCommit(r.id());
+                if (outcome == ResultOutcome.STORED) waiters.stored(new Result(r.id(), socket.agentId, r.status(), r.json(), now));
             }
         });
     }
@@ -314,6 +322,7 @@ public final class AgentGateway implements AutoCloseable {
     @Override
     public void close() {
         timer.shutdownNow();
+        waiters.close();
         io.shutdown();
         try {
             io.awaitTermination(5, TimeUnit.SECONDS);
