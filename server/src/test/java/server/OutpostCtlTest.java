@@ -87,6 +87,29 @@ class OutpostCtlTest {
     }
 
     @Test
+    void sendAllWithWaitPrintsTheResultThatCameAndNamesTheAgentThatDidNot() throws Exception {
+        s.enroll("ctl-agent-2");
+        try (WsAgent a = s.connect(agent.token())) {
+            a.hello(agent.agentId());
+            CompletableFuture<Void> answered = CompletableFuture.runAsync(() -> {
+                try {
+                    a.send(WsAgent.result(a.expect("command").get("id").getAsString(), "succeeded"));
+                } catch (Exception e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            long t0 = System.nanoTime();
+            Run r = ctl("--server-dir", dir.toString(), "send", "--all", "agent.ping", "--wait", "2");
+            answered.get(10, TimeUnit.SECONDS);
+            assertThat(System.nanoTime() - t0).as("waited for the missing one").isGreaterThan(TimeUnit.MILLISECONDS.toNanos(1900));
+            assertThat(r.code()).isEqualTo(1);
+            assertThat(r.out().strip().lines()).hasSize(1);
+            assertThat(JsonParser.parseString(r.out().strip()).getAsJsonObject().get("agentId").getAsString()).isEqualTo("ctl-agent");
+            assertThat(r.err()).contains("no result within 2 s from agent ctl-agent-2");
+        }
+    }
+
+    @Test
     void badUsageAndBadConfigurationExitTwo() {
         assertThat(ctl("--server-dir", dir.toString(), "send").code()).isEqualTo(2);
         assertThat(ctl("--server-dir", dir.toString(), "send", "ctl-agent", "agent.ping", "[1]").code()).isEqualTo(2);

@@ -189,7 +189,15 @@ public final class OutpostCtl {
         }
     }
 
-    /** Creates the command(s); with {@code wait}, polls for results and prints them as JSON lines. */
+    /** The server holds a waiting request at most this long (its limit is 30 s); longer waits are several requests. */
+    static final int WAIT_PER_REQUEST_SECONDS = 25;
+    /** Ids per results query (the server takes up to 100,000). */
+    static final int IDS_PER_QUERY = 50_000;
+
+    /**
+     * Creates the command(s); with {@code wait}, prints the results as JSON lines as they arrive. The server holds
+     * each request until a result comes in ({@code ?wait=S&until=any}), so nothing here polls.
+     */
     static int sendAndWait(CommandLine.Model.CommandSpec spec, ServerClient client, String agent, String action, JsonObject params,
                            String id, Integer timeout, String expiresAt, Integer wait) throws IOException, InterruptedException {
         PrintWriter out = spec.commandLine().getOut();
@@ -204,37 +212,30 @@ public final class OutpostCtl {
         if (timeout != null) body.addProperty("timeoutSeconds", timeout);
         if (id != null) body.addProperty("id", id);
         if (expiresAt != null) body.addProperty("expiresAt", expiresAt);
-        JsonArray commands = client.post("/api/v1/commands", body).getAsJsonObject().getAsJsonArray("commands");
         if (wait == null) {
+            JsonArray commands = client.post("/api/v1/commands", body).getAsJsonObject().getAsJsonArray("commands");
             for (JsonElement c : commands) out.println(Json.GSON.toJson(c));
             return 0;
         }
+        long deadline = System.nanoTime() + wait * 1_000_000_000L;
+        JsonObject created = client.post("/api/v1/commands" + waitQuery(deadline), body).getAsJsonObject();
         Map<String, String> pending = new LinkedHashMap<>(); // command id -> agent id
-        for (JsonElement c : commands) {
+        for (JsonElement c : created.getAsJsonArray("commands")) {
             pending.put(c.getAsJsonObject().get("id").getAsString(), c.getAsJsonObject().get("agentId").getAsString());
         }
-        boolean allSucceeded = true;
-        long deadline = System.nanoTime() + wait * 1_000_000_000L;
-        long pause = 100;
-        while (true) {
+        boolean allSucceeded = print(out, pending, created.getAsJsonArray("results"));
+        while (!pending.isEmpty() && System.nanoTime() < deadline) {
             List<String> ids = new ArrayList<>(pending.keySet());
-            for (int from = 0; from < ids.size(); from += 10_000) {
+            for (int from = 0; from < ids.size(); from += IDS_PER_QUERY) {
                 JsonObject q = new JsonObject();
                 JsonArray chunk = new JsonArray();
-                ids.subList(from, Math.min(ids.size(), from + 10_000)).forEach(chunk::add);
+                ids.subList(from, Math.min(ids.size(), from + IDS_PER_QUERY)).forEach(chunk::add);
                 q.add("ids", chunk);
-                for (JsonElement r : client.post("/api/v1/results/query", q).getAsJsonObject().getAsJsonArray("results")) {
-                    JsonObject result = r.getAsJsonObject();
-                    result.remove("receivedAt");
-                    pending.remove(result.get("id").getAsString());
-                    if (!"succeeded".equals(result.has("status") ? result.get("status").getAsString() : null)) allSucceeded = false;
-                    out.println(Json.GSON.toJson(result));
-                }
+                // only the last chunk waits: the others are read as they are now
+                String query = from + IDS_PER_QUERY >= ids.size() ? waitQuery(deadline) : "";
+                JsonArray results = client.post("/api/v1/results/query" + query, q).getAsJsonObject().getAsJsonArray("results");
+                allSucceeded &= print(out, pending, results);
             }
-            out.flush();
-            if (pending.isEmpty() || System.nanoTime() >= deadline) break;
-            Thread.sleep(Math.min(pause, Math.max(1, (deadline - System.nanoTime()) / 1_000_000)));
-            pause = Math.min(1000, pause * 2);
         }
         if (!pending.isEmpty()) {
             int shown = 0;
@@ -248,6 +249,27 @@ public final class OutpostCtl {
             return 1;
         }
         return allSucceeded ? 0 : 1;
+    }
+
+    /** {@code ?wait=S&until=any} for the time left before {@code deadline}, at most one request's worth. */
+    private static String waitQuery(long deadline) {
+        double left = Math.max(0, deadline - System.nanoTime()) / 1e9;
+        return String.format(java.util.Locale.ROOT, "?wait=%.3f&until=any", Math.min(WAIT_PER_REQUEST_SECONDS, left));
+    }
+
+    /** Prints results as JSON lines (without receivedAt), crossing them off {@code pending}; false if one did not succeed. */
+    private static boolean print(PrintWriter out, Map<String, String> pending, JsonArray results) {
+        boolean allSucceeded = true;
+        if (results == null) return true;
+        for (JsonElement r : results) {
+            JsonObject result = r.getAsJsonObject();
+            result.remove("receivedAt");
+            if (pending.remove(result.get("id").getAsString()) == null) continue;
+            if (!"succeeded".equals(result.has("status") ? result.get("status").getAsString() : null)) allSucceeded = false;
+            out.println(Json.GSON.toJson(result));
+        }
+        out.flush();
+        return allSucceeded;
     }
 
     // ---------------------------------------------------------------- command, cancel, results

@@ -29,6 +29,7 @@ import server.http.Json;
 import server.http.Tokens;
 import server.store.Records.Command;
 import server.store.Records.Pending;
+import server.store.Records.Result;
 import server.store.Records.ResultOutcome;
 import server.store.Records.State;
 import server.store.ServerStore;
@@ -51,6 +52,7 @@ public final class AgentGateway implements AutoCloseable {
     private final ConcurrentHashMap<String, AgentSocket> connections = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, JsonObject> progress = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, String> tokenCache = new ConcurrentHashMap<>();
+    private final ResultWaiters waiters = new ResultWaiters();
     /** Sends what the writer thread decided (acks, pending commands) so the writer never does network work. */
     private final ExecutorService io = Executors.newFixedThreadPool(2, r -> daemon(r, "agent-io"));
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "agent-seen"));
@@ -129,6 +131,11 @@ public final class AgentGateway implements AutoCloseable {
         return s == null ? null : Instant.ofEpochMilli(s.lastSeenMillis);
     }
 
+    /** The operators' waits for results; every transport tells it about each result it stores. */
+    public ResultWaiters waiters() {
+        return waiters;
+    }
+
     /** The last progress an agent reported for a command still running, or null. */
     public JsonObject progress(String commandId) {
         return progress.get(commandId);
@@ -165,7 +172,7 @@ public final class AgentGateway implements AutoCloseable {
             Map<String, String> seen = new LinkedHashMap<>();
             for (AgentSocket s : connections.values()) seen.put(s.agentId, Instant.ofEpochMilli(s.lastSeenMillis).toString());
             if (seen.isEmpty()) return;
-            store.write(c -> {
+            store.writeSoon(c -> {
                 // drop those that left since: their close wrote connected = 0
                 seen.keySet().removeIf(id -> !connections.containsKey(id));
                 return ServerStore.seen(seen, true).run(c);
@@ -209,12 +216,13 @@ public final class AgentGateway implements AutoCloseable {
     }
 
     private void sendPending(AgentSocket socket, Pending pending) {
-        for (Command c : pending.commands()) socket.sendCommand(c.id(), commandFrame(c).toString());
+        for (Command c : pending.commands()) socket.sendCommand(c.id(), commandFrameText(c));
         for (String id : pending.cancels()) socket.send(cancelFrame(id));
     }
 
     void accepted(AgentSocket socket, String id) {
-        store.write(ServerStore.accepted(socket.agentId, List.of(id)), (v, err) -> {
+        // soon, not now: an agent that is sent a command again answers accepted again, so this need not cost an fsync
+        store.writeSoon(ServerStore.accepted(socket.agentId, List.of(id)), (v, err) -> {
             if (err != null) LOG.log(Level.WARNING, "cannot record that agent " + socket.agentId + " accepted " + id, err);
         });
     }
@@ -233,6 +241,7 @@ public final class AgentGateway implements AutoCloseable {
                     + ", which belongs to another agent: not stored, not acked");
             } else {
                 socket.ackAfterCommit(r.id());
+                if (outcome == ResultOutcome.STORED) waiters.stored(new Result(r.id(), socket.agentId, r.status(), r.json(), now));
             }
         });
     }
@@ -273,10 +282,11 @@ public final class AgentGateway implements AutoCloseable {
         List<String> sent = new ArrayList<>();
         for (Command c : commands) {
             AgentSocket s = connections.get(c.agentId());
-            if (s != null && s.sendCommand(c.id(), commandFrame(c).toString())) sent.add(c.id());
+            if (s != null && s.sendCommand(c.id(), commandFrameText(c))) sent.add(c.id());
         }
         if (!sent.isEmpty()) {
-            store.write(ServerStore.dispatched(sent), (v, err) -> {
+            // soon: a dispatched command that is not accepted is sent again at the next hello anyway
+            store.writeSoon(ServerStore.dispatched(sent), (v, err) -> {
                 if (err != null) LOG.log(Level.WARNING, "cannot mark " + sent.size() + " commands dispatched", err);
             });
         }
@@ -304,6 +314,25 @@ public final class AgentGateway implements AutoCloseable {
         return o;
     }
 
+    /** {@link #commandFrame} as text, with the stored params copied in as they are rather than parsed and written again. */
+    static String commandFrameText(Command c) {
+        java.io.StringWriter text = new java.io.StringWriter(160 + c.params().length());
+        try (com.google.gson.stream.JsonWriter w = new com.google.gson.stream.JsonWriter(text)) {
+            w.beginObject();
+            w.name("type").value("command");
+            w.name("id").value(c.id());
+            w.name("action").value(c.action());
+            w.name("params").jsonValue(c.params());
+            if (c.timeoutSeconds() != null) w.name("timeoutSeconds").value(c.timeoutSeconds());
+            w.name("issuedAt").value(c.issuedAt());
+            if (c.expiresAt() != null) w.name("expiresAt").value(c.expiresAt());
+            w.endObject();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e); // a StringWriter does not fail
+        }
+        return text.toString();
+    }
+
     private static String cancelFrame(String id) {
         JsonObject o = new JsonObject();
         o.addProperty("type", "cancel");
@@ -314,6 +343,7 @@ public final class AgentGateway implements AutoCloseable {
     @Override
     public void close() {
         timer.shutdownNow();
+        waiters.close();
         io.shutdown();
         try {
             io.awaitTermination(5, TimeUnit.SECONDS);
@@ -346,9 +376,7 @@ public final class AgentGateway implements AutoCloseable {
         public static ParsedResult of(JsonObject r, String where) {
             String id = Json.reqString(r, "id", where);
             String status = Json.reqString(r, "status", where);
-            JsonObject copy = r.deepCopy();
-            copy.remove("type");
-            return new ParsedResult(id, status, copy.toString());
+            return new ParsedResult(id, status, withoutType(r));
         }
     }
 
@@ -356,9 +384,17 @@ public final class AgentGateway implements AutoCloseable {
         public static ParsedEvent of(JsonObject e, String where) {
             String kind = Json.optString(e, "kind", where);
             String time = Json.optString(e, "time", where);
-            JsonObject copy = e.deepCopy();
-            copy.remove("type");
-            return new ParsedEvent(kind, time, copy.toString());
+            return new ParsedEvent(kind, time, withoutType(e));
+        }
+    }
+
+    /** The object as JSON text without its {@code type} (not copied: a result carries up to 256 KiB of output). */
+    private static String withoutType(JsonObject o) {
+        JsonElement type = o.remove("type");
+        try {
+            return o.toString();
+        } finally {
+            if (type != null) o.add("type", type);
         }
     }
 }

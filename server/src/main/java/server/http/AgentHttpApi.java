@@ -19,6 +19,7 @@ import server.gateway.AgentGateway.ParsedEvent;
 import server.gateway.AgentGateway.ParsedResult;
 import server.store.Records.Command;
 import server.store.Records.Pending;
+import server.store.Records.Result;
 import server.store.Records.ResultOutcome;
 import server.store.ServerStore;
 
@@ -124,18 +125,19 @@ final class AgentHttpApi {
         List<ParsedEvent> events = events(body);
         String now = Times.now();
         HelloInfo helloInfo = hello;
-        record Outcome(List<String> ack, Pending pending) {}
+        record Outcome(Stored stored, Pending pending) {}
         Outcome o = store.writeAndWait(c -> {
             if (helloInfo != null) {
                 ServerStore.updateHello(c, agentId, helloInfo.json(), helloInfo.hostname(), helloInfo.plugins(), "poll",
                     gateway.isConnected(agentId), now);
             }
             if (!accepted.isEmpty()) ServerStore.accepted(agentId, accepted).run(c);
-            List<String> ack = storeAll(c, agentId, results, events, now);
-            return new Outcome(ack, ServerStore.pendingFor(agentId, now).run(c));
+            Stored stored = storeAll(c, agentId, results, events, now);
+            return new Outcome(stored, ServerStore.pendingFor(agentId, now).run(c));
         });
+        o.stored().fresh().forEach(gateway.waiters()::stored);
         JsonObject out = new JsonObject();
-        out.add("ack", strings(o.ack()));
+        out.add("ack", strings(o.stored().ack()));
         JsonArray commands = new JsonArray();
         for (Command c : o.pending().commands()) commands.add(AgentGateway.commandFrame(c));
         out.add("commands", commands);
@@ -153,25 +155,31 @@ final class AgentHttpApi {
         List<ParsedResult> results = results(body);
         List<ParsedEvent> events = events(body);
         String now = Times.now();
-        List<String> ack = store.writeAndWait(c -> storeAll(c, agentId, results, events, now));
+        Stored stored = store.writeAndWait(c -> storeAll(c, agentId, results, events, now));
+        stored.fresh().forEach(gateway.waiters()::stored);
         JsonObject out = new JsonObject();
-        out.add("ack", strings(ack));
+        out.add("ack", strings(stored.ack()));
         ex.json(200, out);
     }
 
-    private static List<String> storeAll(java.sql.Connection c, String agentId, List<ParsedResult> results,
-                                         List<ParsedEvent> events, String now) throws java.sql.SQLException {
+    /** What storing an agent's results came to: the ids to ack, and the results stored for the first time. */
+    private record Stored(List<String> ack, List<Result> fresh) {}
+
+    private static Stored storeAll(java.sql.Connection c, String agentId, List<ParsedResult> results,
+                                   List<ParsedEvent> events, String now) throws java.sql.SQLException {
         List<String> ack = new ArrayList<>();
+        List<Result> fresh = new ArrayList<>();
         for (ParsedResult r : results) {
             ResultOutcome outcome = ServerStore.storeResult(c, agentId, r.id(), r.status(), r.json(), now);
             if (outcome == ResultOutcome.FOREIGN) {
                 LOG.warning("agent " + agentId + " sent a result for " + r.id() + ", which belongs to another agent: not stored, not acked");
             } else {
                 ack.add(r.id());
+                if (outcome == ResultOutcome.STORED) fresh.add(new Result(r.id(), agentId, r.status(), r.json(), now));
             }
         }
         for (ParsedEvent e : events) ServerStore.storeEvent(c, agentId, e.kind(), e.time(), e.json(), now);
-        return ack;
+        return new Stored(ack, fresh);
     }
 
     private static JsonArray array(JsonObject body, String field) {

@@ -51,6 +51,16 @@ public final class Exchange {
         return f == null ? null : f.getValue();
     }
 
+    /** Where to finish a response that waited for something (Jetty's thread pool). */
+    public java.util.concurrent.Executor executor() {
+        return request.getComponents().getExecutor();
+    }
+
+    /** Runs {@code listener} if the request fails while it waits, e.g. when the client goes away. */
+    public void onFailure(java.util.function.Consumer<Throwable> listener) {
+        request.addFailureListener(listener);
+    }
+
     public void requireMethod(String... allowed) {
         for (String m : allowed) if (m.equals(method())) return;
         throw new ApiException(405, method() + " is not allowed on " + path + " (allowed: " + String.join(", ", allowed) + ")");

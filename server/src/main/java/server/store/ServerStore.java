@@ -50,14 +50,17 @@ public final class ServerStore implements AutoCloseable {
         T run(Connection c) throws SQLException;
     }
 
-    private record Op<T>(Tx<T> tx, CompletableFuture<T> future) {
+    /** {@code soon}: may wait up to {@link #SOON_MILLIS} for a write that needs committing now, to share its commit. */
+    private record Op<T>(Tx<T> tx, CompletableFuture<T> future, boolean soon) {
         @SuppressWarnings("unchecked")
         void complete(Object value) {
             future.complete((T) value);
         }
     }
 
-    private static final Op<Void> STOP = new Op<>(c -> null, new CompletableFuture<>());
+    private static final Op<Void> STOP = new Op<>(c -> null, new CompletableFuture<>(), false);
+    /** How long a {@link #writeSoon} may wait for a commit to ride along with. */
+    static final long SOON_MILLIS = 20;
 
     private final Connection writerConnection;
     private final BlockingQueue<Op<?>> queue = new LinkedBlockingQueue<>();
@@ -172,7 +175,7 @@ public final class ServerStore implements AutoCloseable {
             f.completeExceptionally(new IllegalStateException("the store is closed"));
             return f;
         }
-        queue.add(new Op<>(tx, f));
+        queue.add(new Op<>(tx, f, false));
         return f;
     }
 
@@ -181,13 +184,27 @@ public final class ServerStore implements AutoCloseable {
      * the writer's after-batch tasks. The follow-up must not block: hand I/O to another executor.
      */
     public <T> void write(Tx<T> tx, java.util.function.BiConsumer<? super T, ? super Throwable> onCommit) {
+        queue(tx, onCommit, false);
+    }
+
+    /**
+     * A write that need not be on disk at once (a state that can be learnt again, e.g. that an agent accepted a
+     * command): it runs in order with the other writes, but commits with the next write that cannot wait, or after
+     * at most {@link #SOON_MILLIS}. That saves a commit, and an fsync, per such write; a write queued after it still
+     * sees it.
+     */
+    public <T> void writeSoon(Tx<T> tx, java.util.function.BiConsumer<? super T, ? super Throwable> onCommit) {
+        queue(tx, onCommit, true);
+    }
+
+    private <T> void queue(Tx<T> tx, java.util.function.BiConsumer<? super T, ? super Throwable> onCommit, boolean soon) {
         CompletableFuture<T> f = new CompletableFuture<>();
         f.whenComplete(onCommit);
         if (closed) {
             f.completeExceptionally(new IllegalStateException("the store is closed"));
             return;
         }
-        queue.add(new Op<>(tx, f));
+        queue.add(new Op<>(tx, f, soon));
     }
 
     /**
@@ -222,13 +239,32 @@ public final class ServerStore implements AutoCloseable {
         List<Object> values = new ArrayList<>();
         List<Throwable> failures = new ArrayList<>();
         boolean stop = false;
+        boolean holding = false; // the batch holds only writes that can wait
+        long soonDeadline = 0;
+        int heldSoFar = 0;
         while (!stop) {
             try {
-                batch.add(queue.take());
+                if (!holding) {
+                    batch.add(queue.take());
+                } else {
+                    // wait for a write that cannot wait, or for the oldest one's deadline
+                    Op<?> op = queue.poll(soonDeadline - System.nanoTime(), java.util.concurrent.TimeUnit.NANOSECONDS);
+                    if (op != null) batch.add(op);
+                }
             } catch (InterruptedException e) {
                 continue;
             }
-            queue.drainTo(batch, MAX_BATCH - 1);
+            int firstNew = holding ? heldSoFar : 0;
+            queue.drainTo(batch, MAX_BATCH - batch.size());
+            boolean now = batch.size() >= MAX_BATCH || holding && System.nanoTime() - soonDeadline >= 0;
+            for (int i = firstNew; i < batch.size() && !now; i++) now = !batch.get(i).soon();
+            heldSoFar = batch.size();
+            if (!now) {
+                if (!holding) soonDeadline = System.nanoTime() + SOON_MILLIS * 1_000_000;
+                holding = true;
+                continue;
+            }
+            holding = false;
             for (Op<?> op : batch) {
                 if (op == STOP) {
                     stop = true;
