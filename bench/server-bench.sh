@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Outpost server benchmark, all on loopback:
-#  1. a real agent connected over the WebSocket: round trip of agent.ping through the server (p50, p99) and the
-#     throughput of durable commands over that one WebSocket;
+#  1. a real agent connected over the WebSocket: round trip of agent.ping through the server (p50, p99; one
+#     POST /api/v1/commands?wait each) and the throughput of durable commands over that one WebSocket (batches of
+#     250 per POST, 4 in flight, each request waiting for its results);
 #  2. N simulated agents (TLS WebSockets, heartbeats) held by one server, one command fanned out to all, time
 #     until every result is stored.
 # Usage: bash bench/server-bench.sh [AGENTS]   (default 5000; needs `ulimit -n` above 2 × AGENTS)

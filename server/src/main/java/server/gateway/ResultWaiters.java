@@ -37,6 +37,7 @@ public final class ResultWaiters implements AutoCloseable {
         private final Until until;
         private final CompletableFuture<List<Result>> future = new CompletableFuture<>();
         private ScheduledFuture<?> timeout; // guarded by this
+        private boolean finished; // guarded by this: what it answers with is fixed
 
         private Wait(Collection<String> ids, Until until) {
             this.missing = new LinkedHashSet<>(ids);
@@ -52,7 +53,8 @@ public final class ResultWaiters implements AutoCloseable {
         public void finish() {
             List<Result> out;
             synchronized (this) {
-                if (future.isDone()) return;
+                if (finished) return;
+                finished = true;
                 out = List.copyOf(got);
                 if (timeout != null) timeout.cancel(false);
             }
@@ -63,7 +65,7 @@ public final class ResultWaiters implements AutoCloseable {
         private void offer(Result r) {
             boolean done;
             synchronized (this) {
-                if (future.isDone() || !missing.remove(r.id())) return;
+                if (finished || !missing.remove(r.id())) return;
                 got.add(r);
                 done = missing.isEmpty() || until == Until.ANY;
             }
@@ -103,7 +105,7 @@ public final class ResultWaiters implements AutoCloseable {
             w.finish();
         } else {
             synchronized (w) {
-                if (!w.future.isDone()) w.timeout = timer.schedule(w::finish, timeoutMillis, TimeUnit.MILLISECONDS);
+                if (!w.finished) w.timeout = timer.schedule(w::finish, timeoutMillis, TimeUnit.MILLISECONDS);
             }
         }
         return w;

@@ -6,7 +6,6 @@ import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Savepoint;
 import java.sql.Statement;
 import java.sql.Types;
 import java.util.ArrayList;
@@ -63,6 +62,10 @@ public final class ServerStore implements AutoCloseable {
     static final long SOON_MILLIS = 20;
 
     private final Connection writerConnection;
+    /** Each write's savepoint, prepared once (the driver's setSavepoint formats a new name and compiles it per call). */
+    private final PreparedStatement savepoint;
+    private final PreparedStatement release;
+    private final PreparedStatement rollbackTo;
     private final BlockingQueue<Op<?>> queue = new LinkedBlockingQueue<>();
     private final BlockingQueue<Connection> readers = new ArrayBlockingQueue<>(READERS);
     private final Thread writer;
@@ -74,6 +77,9 @@ public final class ServerStore implements AutoCloseable {
         writerConnection = open(url, false);
         migrate(writerConnection);
         writerConnection.setAutoCommit(false);
+        savepoint = writerConnection.prepareStatement("SAVEPOINT write");
+        release = writerConnection.prepareStatement("RELEASE write");
+        rollbackTo = writerConnection.prepareStatement("ROLLBACK TO write");
         for (int i = 0; i < READERS; i++) readers.add(open(url, true));
         writer = new Thread(this::writeLoop, "store-writer");
         writer.setDaemon(true);
@@ -272,18 +278,19 @@ public final class ServerStore implements AutoCloseable {
                     failures.add(null);
                     continue;
                 }
-                Savepoint sp = null;
+                boolean inSavepoint = false;
                 try {
-                    sp = writerConnection.setSavepoint();
+                    savepoint.execute();
+                    inSavepoint = true;
                     Object v = op.tx().run(writerConnection);
-                    writerConnection.releaseSavepoint(sp);
+                    release.execute();
                     values.add(v);
                     failures.add(null);
                 } catch (Throwable t) {
-                    if (sp != null) {
+                    if (inSavepoint) {
                         try {
-                            writerConnection.rollback(sp);
-                            writerConnection.releaseSavepoint(sp);
+                            rollbackTo.execute();
+                            release.execute();
                         } catch (SQLException e) {
                             t.addSuppressed(e);
                         }

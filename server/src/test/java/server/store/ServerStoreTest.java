@@ -39,6 +39,19 @@ class ServerStoreTest {
     }
 
     @Test
+    void aFailingWriteIsUndoneAloneAndTheOthersInItsCommitStay() throws Exception {
+        CompletableFuture<Throwable> failed = new CompletableFuture<>();
+        store.writeSoon(c -> {
+            ServerStore.plugins("a1", "[\"lost\"]").run(c);
+            throw new IllegalStateException("this write fails after its update");
+        }, (v, err) -> failed.complete(err));
+        store.writeAndWait(ServerStore.seen(java.util.Map.of("a1", "2026-11-24T11:00:00Z"), true));
+        assertThat(failed.get(5, TimeUnit.SECONDS)).hasMessageContaining("fails after its update");
+        assertThat(store.agent("a1").plugins()).as("the failed write's update is rolled back").isNull();
+        assertThat(store.agent("a1").lastSeen()).as("the other write in the same commit stays").isEqualTo("2026-11-24T11:00:00Z");
+    }
+
+    @Test
     void aWriteThatCanWaitRidesTheNextCommitAndALaterWriteSeesIt() throws Exception {
         CompletableFuture<Boolean> soonDone = new CompletableFuture<>();
         store.writeSoon(ServerStore.plugins("a1", "[2]"), (v, err) -> soonDone.complete(err == null));

@@ -46,7 +46,17 @@ final class WebSocketTransport implements Transport, WebSocket.Listener {
     private final HttpClient http;
     private final Backoff backoff;
     private final ScheduledExecutorService timer = Threads.scheduled("outpost-transport");
+    /** Commands and cancels, one at a time in arrival order. */
     private final ExecutorService inbox = Threads.single("outpost-inbox");
+    /**
+     * Acks (which empty the outbox) and the outbox re-sent after welcome. An ack is a store write: on the inbox it
+     * would hold up the next command's admission for a whole commit, and its order against commands does not
+     * matter (it names results already sent).
+     */
+    private final ExecutorService outbox = Threads.single("outpost-outbox");
+    /** Acked ids not yet handed to the agent: the acks that arrive during one store write share the next one. */
+    private final java.util.concurrent.ConcurrentLinkedQueue<String> acked = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private final java.util.concurrent.atomic.AtomicBoolean ackQueued = new java.util.concurrent.atomic.AtomicBoolean();
     private final StringBuilder partial = new StringBuilder();
     /** Sockets this agent is closing: the rest of what they deliver is dropped, not parsed. */
     private final java.util.Set<WebSocket> closing = java.util.concurrent.ConcurrentHashMap.newKeySet();
@@ -238,11 +248,10 @@ final class WebSocketTransport implements Transport, WebSocket.Listener {
                 inbox.execute(() -> command(frame));
                 break;
             case "ack":
-                List<String> ids = new ArrayList<>();
                 if (frame.has("ids") && frame.get("ids").isJsonArray()) {
-                    frame.getAsJsonArray("ids").forEach(id -> ids.add(id.getAsString()));
+                    frame.getAsJsonArray("ids").forEach(id -> acked.add(id.getAsString()));
                 }
-                inbox.execute(() -> link.acked(ids));
+                if (ackQueued.compareAndSet(false, true)) outbox.execute(this::flushAcks);
                 break;
             case "cancel":
                 if (frame.has("id")) {
@@ -256,6 +265,13 @@ final class WebSocketTransport implements Transport, WebSocket.Listener {
             default:
                 LOG.info("ignoring a frame of unknown type '" + type + "' (forward compatibility)");
         }
+    }
+
+    private void flushAcks() {
+        ackQueued.set(false);
+        List<String> ids = new ArrayList<>();
+        for (String id; (id = acked.poll()) != null; ) ids.add(id);
+        if (!ids.isEmpty()) link.acked(ids);
     }
 
     /**
@@ -283,7 +299,7 @@ final class WebSocketTransport implements Transport, WebSocket.Listener {
             if (heartbeat != null) heartbeat.cancel(false);
             heartbeat = timer.scheduleAtFixedRate(() -> heartbeat(w), heartbeatSeconds, heartbeatSeconds, TimeUnit.SECONDS);
         }
-        inbox.execute(() -> {
+        outbox.execute(() -> {
             List<Result> pending = link.outbox();
             if (!pending.isEmpty()) LOG.info("re-sending " + pending.size() + " unacknowledged results");
             for (Result r : pending) result(r);
@@ -318,15 +334,23 @@ final class WebSocketTransport implements Transport, WebSocket.Listener {
 
     @Override
     public void accepted(String id) {
-        JsonObject o = new JsonObject();
-        o.addProperty("type", "accepted");
-        o.addProperty("id", id);
-        sendIfWelcomed(Frames.GSON.toJson(o));
+        // written directly: one per command, on the path that admits the next one
+        sendIfWelcomed("{\"type\":\"accepted\",\"id\":" + new com.google.gson.JsonPrimitive(id) + "}");
     }
 
     @Override
     public void result(Result r) {
-        sendIfWelcomed(Frames.GSON.toJson(Frames.resultFrame(r, s.maxFrameBytes)));
+        // serialized once: Frames.resultFrame measures the frame by writing it, so it is left for the rare
+        // result that does not fit (it then drops output, then data)
+        JsonObject o = Frames.result(r);
+        o.addProperty("type", "result");
+        String text = Frames.GSON.toJson(o);
+        sendIfWelcomed(fits(text) ? text : Frames.GSON.toJson(Frames.resultFrame(r, s.maxFrameBytes)));
+    }
+
+    /** Whether a frame is within max_frame_bytes; UTF-8 takes at most 3 bytes per char, so most need no encoding. */
+    private boolean fits(String text) {
+        return (long) text.length() * 3 <= s.maxFrameBytes || text.getBytes(StandardCharsets.UTF_8).length <= s.maxFrameBytes;
     }
 
     @Override
@@ -377,7 +401,7 @@ final class WebSocketTransport implements Transport, WebSocket.Listener {
     }
 
     private void send(WebSocket w, String text) {
-        if (text.getBytes(StandardCharsets.UTF_8).length > s.maxFrameBytes) {
+        if (!fits(text)) {
             LOG.warning("not sending a frame over max_frame_bytes (" + s.maxFrameBytes + ")");
             return;
         }
@@ -403,6 +427,7 @@ final class WebSocketTransport implements Transport, WebSocket.Listener {
         }
         timer.shutdownNow();
         inbox.shutdownNow();
+        outbox.shutdownNow();
     }
 
     private URI wsUri() {
