@@ -10,7 +10,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code outpost-server [--data-dir D] [--port P] [--bind ADDR] [--client-ca FILE]}: runs until stopped. */
+/** {@code outpost-server [--data-dir D] [--port P] [--bind ADDR] [--client-ca FILE] [--check-in-interval S]}: runs until stopped. */
 @Command(name = "outpost-server", mixinStandardHelpOptions = true, version = "outpost-server 0.1.0",
     description = "The Outpost reference management server: agents (WebSocket and HTTPS polling) and the operator API "
         + "on one HTTPS port. Makes its CA, certificate and tokens on first start.",
@@ -27,6 +27,10 @@ public final class Main implements Callable<Integer> {
 
     @Option(names = "--client-ca", paramLabel = "FILE", description = "PEM CA: require TLS client certificates signed by it (mutual TLS), in addition to tokens")
     Path clientCa;
+
+    @Option(names = "--check-in-interval", paramLabel = "S", defaultValue = "30",
+        description = "seconds between check-ins asked of polling agents (default: ${DEFAULT-VALUE})")
+    int checkInSeconds;
 
     @Option(names = "--log-level", paramLabel = "LEVEL", defaultValue = "INFO", description = "java.util.logging level (default: ${DEFAULT-VALUE})")
     String logLevel;
@@ -54,6 +58,10 @@ public final class Main implements Callable<Integer> {
             System.err.println("outpost-server: --port must be 0..65535, got " + port);
             return 2;
         }
+        if (checkInSeconds < 1 || checkInSeconds > 86400) {
+            System.err.println("outpost-server: --check-in-interval must be 1..86400 seconds, got " + checkInSeconds);
+            return 2;
+        }
         if (clientCa != null && !Files.isReadable(clientCa)) {
             System.err.println("outpost-server: --client-ca '" + clientCa + "' is not a readable file");
             return 2;
@@ -68,7 +76,7 @@ public final class Main implements Callable<Integer> {
         }
         OutpostServer server;
         try {
-            server = OutpostServer.start(new OutpostServer.Options(dir, port, bind, clientCa, 30));
+            server = OutpostServer.start(new OutpostServer.Options(dir, port, bind, clientCa, 30, checkInSeconds));
         } catch (IllegalStateException e) {
             System.err.println("outpost-server: " + e.getMessage());
             return 2;

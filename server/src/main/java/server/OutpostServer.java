@@ -47,26 +47,30 @@ public final class OutpostServer implements AutoCloseable {
      * @param bindHost the address to listen on; null for every interface
      * @param clientCa PEM file of the CA that signs agents' client certificates; null for no mutual TLS
      */
-    public record Options(Path dataDir, int port, String bindHost, Path clientCa, int heartbeatSeconds) {
+    /** @param checkInSeconds the {@code nextCheckinSeconds} told to polling agents (PROTOCOL.md §4) */
+    public record Options(Path dataDir, int port, String bindHost, Path clientCa, int heartbeatSeconds, int checkInSeconds) {
         public Options {
             if (port < 0 || port > 65535) throw new IllegalArgumentException("--port must be 0..65535, got " + port);
             if (heartbeatSeconds < 1) throw new IllegalArgumentException("heartbeatSeconds must be at least 1, got " + heartbeatSeconds);
+            if (checkInSeconds < 1 || checkInSeconds > 86400) {
+                throw new IllegalArgumentException("--check-in-interval must be 1..86400 seconds, got " + checkInSeconds);
+            }
         }
 
         public static Options defaults(Path dataDir) {
-            return new Options(dataDir, 8443, null, null, 30);
+            return new Options(dataDir, 8443, null, null, 30, 30);
         }
 
         public Options withPort(int p) {
-            return new Options(dataDir, p, bindHost, clientCa, heartbeatSeconds);
+            return new Options(dataDir, p, bindHost, clientCa, heartbeatSeconds, checkInSeconds);
         }
 
         public Options withBindHost(String h) {
-            return new Options(dataDir, port, h, clientCa, heartbeatSeconds);
+            return new Options(dataDir, port, h, clientCa, heartbeatSeconds, checkInSeconds);
         }
 
         public Options withClientCa(Path ca) {
-            return new Options(dataDir, port, bindHost, ca, heartbeatSeconds);
+            return new Options(dataDir, port, bindHost, ca, heartbeatSeconds, checkInSeconds);
         }
     }
 
@@ -124,7 +128,7 @@ public final class OutpostServer implements AutoCloseable {
             connector.setIdleTimeout(60_000);
             jetty.addConnector(connector);
             WebSocketUpgradeHandler ws = WebSocketUpgradeHandler.from(jetty, gateway::configure);
-            ws.setHandler(new Router(store, gateway, bundles, enrollmentToken, operatorToken));
+            ws.setHandler(new Router(store, gateway, bundles, enrollmentToken, operatorToken, o.checkInSeconds()));
             jetty.setHandler(ws);
             jetty.start();
             this.port = connector.getLocalPort();

@@ -34,7 +34,9 @@ final class ServerProcess implements AutoCloseable {
     static ServerProcess start(Path dir, int port, String... extra) throws Exception {
         assertThat(AgentProcess.HOME.resolve("server/target/outpost-server.jar")).as("the server jar (mvn package)").exists();
         Files.deleteIfExists(dir.resolve("server.url"));
-        List<String> args = new ArrayList<>(List.of(SERVER.toString(), "--data-dir", dir.toString(), "--port", "" + port));
+        // polling agents check in every 2 s (the default 30 s would make each poll test wait most of a minute)
+        List<String> args = new ArrayList<>(List.of(SERVER.toString(), "--data-dir", dir.toString(), "--port", "" + port,
+            "--check-in-interval", "2"));
         args.addAll(List.of(extra));
         AgentProcess p = AgentProcess.startCommand(args);
         ServerProcess s = new ServerProcess(dir, p);

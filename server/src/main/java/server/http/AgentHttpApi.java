@@ -30,14 +30,15 @@ final class AgentHttpApi {
     private static final long MAX_SMALL_BODY = 64 * 1024;
     private static final long MAX_CHECKIN_BODY = 32L << 20;
     private static final long MAX_REPORT_BODY = 128L << 20;
-    static final int NEXT_CHECKIN_SECONDS = 30;
 
     private final ServerStore store;
     private final AgentGateway gateway;
     private final BundleRepository bundles;
     private final String enrollmentToken;
+    private final int checkInSeconds;
 
-    AgentHttpApi(ServerStore store, AgentGateway gateway, BundleRepository bundles, String enrollmentToken) {
+    AgentHttpApi(ServerStore store, AgentGateway gateway, BundleRepository bundles, String enrollmentToken, int checkInSeconds) {
+        this.checkInSeconds = checkInSeconds;
         this.store = store;
         this.gateway = gateway;
         this.bundles = bundles;
@@ -142,7 +143,7 @@ final class AgentHttpApi {
         for (Command c : o.pending().commands()) commands.add(AgentGateway.commandFrame(c));
         out.add("commands", commands);
         out.add("cancel", strings(o.pending().cancels()));
-        out.addProperty("nextCheckinSeconds", NEXT_CHECKIN_SECONDS);
+        out.addProperty("nextCheckinSeconds", checkInSeconds);
         ex.json(200, out);
     }
 

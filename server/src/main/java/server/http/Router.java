@@ -23,8 +23,9 @@ public final class Router extends Handler.Abstract {
     private final AgentHttpApi agents;
     private final OperatorApi operator;
 
-    public Router(ServerStore store, AgentGateway gateway, BundleRepository bundles, String enrollmentToken, String operatorToken) {
-        this.agents = new AgentHttpApi(store, gateway, bundles, enrollmentToken);
+    public Router(ServerStore store, AgentGateway gateway, BundleRepository bundles, String enrollmentToken, String operatorToken,
+                  int checkInSeconds) {
+        this.agents = new AgentHttpApi(store, gateway, bundles, enrollmentToken, checkInSeconds);
         this.operator = new OperatorApi(store, gateway, bundles, operatorToken);
     }
 
