@@ -5,7 +5,7 @@
 #     250 per POST, 4 in flight, each request waiting for its results);
 #  2. N simulated agents (TLS WebSockets, heartbeats) held by one server, one command fanned out to all, time
 #     until every result is stored.
-# Usage: bash bench/server-bench.sh [AGENTS]   (default 5000; needs `ulimit -n` above 2 × AGENTS)
+# Usage: bash bench/server-bench.sh [AGENTS]   (default 5000; needs `ulimit -n` above 2 × AGENTS; 0 skips part 2)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 agents=${1:-5000}
@@ -29,6 +29,7 @@ for _ in $(seq 1 150); do bin/outpostctl --server-dir "$work/server" agents 2>/d
 echo "Outpost server benchmark ($(nproc) cores, loopback, TLS)"
 java -cp server/target/outpost-server.jar server.bench.AgentRoundTrip "$work/server" 1000 5000 | sed 's/^/  /'
 kill "${pids[1]}"; wait "${pids[1]}" 2>/dev/null || true
+[ "$agents" -gt 0 ] || exit 0
 
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 java -Xmx3g -cp server/target/outpost-server.jar server.bench.SimulatedAgents --server-dir "$work/server" \

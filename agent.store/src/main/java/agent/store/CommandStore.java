@@ -29,6 +29,17 @@ public interface CommandStore extends AutoCloseable {
     Admission admit(Command command, String source);
 
     /**
+     * Records several commands in one transaction (one sync to disk), as {@link #admit} would one by one: a burst
+     * of commands from the server costs one commit, not one each.
+     *
+     * @param commands the commands, in arrival order
+     * @param source   where they came from
+     * @return one admission per command, in the same order
+     * @since 1.1
+     */
+    List<Admission> admitAll(List<Command> commands, String source);
+
+    /**
      * {@code received} → {@code running}.
      *
      * @param id        the command id

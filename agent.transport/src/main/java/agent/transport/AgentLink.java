@@ -25,6 +25,17 @@ public interface AgentLink {
     void command(Command command);
 
     /**
+     * Commands that arrived together (a burst of frames, one check-in's answer), in arrival order. Returns once all
+     * are durably recorded; an agent records them in one write. By default, {@link #command} for each.
+     *
+     * @param commands the commands, in arrival order
+     * @since 1.1
+     */
+    default void commands(List<Command> commands) {
+        for (Command c : commands) command(c);
+    }
+
+    /**
      * A command frame that cannot be run: the agent records it as {@code rejected} with the error (if it has an
      * id) or reports it as an event (if not).
      *

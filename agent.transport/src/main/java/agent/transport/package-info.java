@@ -3,7 +3,7 @@
  * agent, and the protocol codec.
  */
 @Export
-@Version("1.0.0")
+@Version("1.1.0")
 package agent.transport;
 
 import org.osgi.annotation.bundle.Export;

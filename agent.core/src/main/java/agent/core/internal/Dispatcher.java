@@ -128,27 +128,43 @@ final class Dispatcher implements AutoCloseable {
      * completes with the stored result (now if it finished, later if it is still pending).
      */
     Submission submit(Command command, String source) {
+        return submitAll(List.of(command), source).get(0);
+    }
+
+    /**
+     * {@link #submit} for several commands with one durable write: each is answered ({@code accepted}) and
+     * scheduled in order once all of them are recorded.
+     */
+    List<Submission> submitAll(List<Command> commands, String source) {
         if (closed) throw new IllegalStateException("the dispatcher is shut down");
-        CompletableFuture<Result> future = waiters.computeIfAbsent(command.id(), id -> new CompletableFuture<>());
-        Admission admission = store.admit(command, source);
-        switch (admission.kind()) {
-            case FINISHED:
-                waiters.remove(command.id(), future);
-                future.complete(admission.result());
-                break;
-            case PENDING:
-                listeners.forEach(l -> l.accepted(command.id()));
-                // it may have finished between admit and the waiter's registration
-                store.get(command.id()).map(CommandRecord::result).ifPresent(this::completeWaiter);
-                break;
-            case NEW:
-                listeners.forEach(l -> l.accepted(command.id()));
-                schedule(command, source);
-                break;
-            default:
-                throw new IllegalStateException(admission.kind().name());
+        List<CompletableFuture<Result>> futures = new java.util.ArrayList<>(commands.size());
+        for (Command c : commands) futures.add(waiters.computeIfAbsent(c.id(), id -> new CompletableFuture<>()));
+        List<Admission> admissions = store.admitAll(commands, source);
+        List<Submission> out = new java.util.ArrayList<>(commands.size());
+        for (int i = 0; i < commands.size(); i++) {
+            Command command = commands.get(i);
+            CompletableFuture<Result> future = futures.get(i);
+            Admission admission = admissions.get(i);
+            switch (admission.kind()) {
+                case FINISHED:
+                    waiters.remove(command.id(), future);
+                    future.complete(admission.result());
+                    break;
+                case PENDING:
+                    listeners.forEach(l -> l.accepted(command.id()));
+                    // it may have finished between admit and the waiter's registration
+                    store.get(command.id()).map(CommandRecord::result).ifPresent(this::completeWaiter);
+                    break;
+                case NEW:
+                    listeners.forEach(l -> l.accepted(command.id()));
+                    schedule(command, source);
+                    break;
+                default:
+                    throw new IllegalStateException(admission.kind().name());
+            }
+            out.add(new Submission(admission.kind(), future));
         }
-        return new Submission(admission.kind(), future);
+        return out;
     }
 
     /** Runs commands that were recorded before a restart but never started. */

@@ -110,6 +110,13 @@ final class ServerConnection implements AgentLink, Dispatcher.Listener, AutoClos
     }
 
     @Override
+    public void commands(List<Command> commands) {
+        for (Dispatcher.Submission s : rt.dispatcher.submitAll(commands, SOURCE)) {
+            if (s.kind == Admission.Kind.FINISHED) transport.result(s.result.join());
+        }
+    }
+
+    @Override
     public void invalidCommand(String id, String error) {
         if (id == null) {
             transport.event("protocol", Map.of("error", error));

@@ -100,27 +100,39 @@ public final class SqliteCommandStore implements CommandStore {
 
     @Override
     public Admission admit(Command command, String source) {
+        return write(c -> admitOne(c, command, source));
+    }
+
+    @Override
+    public List<Admission> admitAll(List<Command> commands, String source) {
+        if (commands.isEmpty()) return List.of();
         return write(c -> {
-            try (PreparedStatement ps = c.prepareStatement("INSERT INTO commands (id, action, params, timeout_seconds,"
-                + " issued_at, expires_at, source, status, received_at) VALUES (?,?,?,?,?,?,?,?,?)"
-                + " ON CONFLICT(id) DO NOTHING")) {
-                ps.setString(1, command.id());
-                ps.setString(2, command.action());
-                ps.setString(3, Json.write(command.params()));
-                setInteger(ps, 4, command.timeoutSeconds());
-                setInstant(ps, 5, command.issuedAt());
-                setInstant(ps, 6, command.expiresAt());
-                ps.setString(7, source);
-                ps.setString(8, Status.RECEIVED.wireName());
-                ps.setLong(9, System.currentTimeMillis());
-                if (ps.executeUpdate() == 1) return new Admission(Admission.Kind.NEW, Status.RECEIVED, null);
-            }
-            CommandRecord existing = select(c, command.id())
-                .orElseThrow(() -> new SQLException("command " + command.id() + " vanished during admission"));
-            return existing.status().isTerminal()
-                ? new Admission(Admission.Kind.FINISHED, existing.status(), existing.result())
-                : new Admission(Admission.Kind.PENDING, existing.status(), null);
+            List<Admission> out = new ArrayList<>(commands.size());
+            for (Command command : commands) out.add(admitOne(c, command, source));
+            return out;
         });
+    }
+
+    private static Admission admitOne(Connection c, Command command, String source) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO commands (id, action, params, timeout_seconds,"
+            + " issued_at, expires_at, source, status, received_at) VALUES (?,?,?,?,?,?,?,?,?)"
+            + " ON CONFLICT(id) DO NOTHING")) {
+            ps.setString(1, command.id());
+            ps.setString(2, command.action());
+            ps.setString(3, Json.write(command.params()));
+            setInteger(ps, 4, command.timeoutSeconds());
+            setInstant(ps, 5, command.issuedAt());
+            setInstant(ps, 6, command.expiresAt());
+            ps.setString(7, source);
+            ps.setString(8, Status.RECEIVED.wireName());
+            ps.setLong(9, System.currentTimeMillis());
+            if (ps.executeUpdate() == 1) return new Admission(Admission.Kind.NEW, Status.RECEIVED, null);
+        }
+        CommandRecord existing = select(c, command.id())
+            .orElseThrow(() -> new SQLException("command " + command.id() + " vanished during admission"));
+        return existing.status().isTerminal()
+            ? new Admission(Admission.Kind.FINISHED, existing.status(), existing.result())
+            : new Admission(Admission.Kind.PENDING, existing.status(), null);
     }
 
     @Override

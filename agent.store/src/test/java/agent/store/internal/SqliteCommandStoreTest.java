@@ -127,6 +127,29 @@ class SqliteCommandStoreTest {
     }
 
     @Test
+    void aBurstIsAdmittedInOneWriteWithOneAnswerPerCommandInOrder() {
+        open();
+        store.admit(cmd("old"), "server");
+        store.markRunning("old", Instant.now());
+        store.admit(cmd("done"), "server");
+        store.finish(ok("done", Instant.now()));
+
+        List<Admission> a = store.admitAll(List.of(cmd("n1"), cmd("old"), cmd("n2"), cmd("done"), cmd("n1")), "server");
+
+        assertThat(a).extracting(Admission::kind).containsExactly(Admission.Kind.NEW, Admission.Kind.PENDING,
+            Admission.Kind.NEW, Admission.Kind.FINISHED, Admission.Kind.PENDING);
+        assertThat(a.get(1).status()).isEqualTo(Status.RUNNING);
+        assertThat(a.get(3).result().status()).isEqualTo(Status.SUCCEEDED);
+        assertThat(store.counts()).containsEntry(Status.RECEIVED, 2L);
+        assertThat(store.admitAll(List.of(), "server")).isEmpty();
+        // durable: a reopened file still knows them
+        store.close();
+        open();
+        assertThat(store.admitAll(List.of(cmd("n1"), cmd("n2")), "server")).extracting(Admission::kind)
+            .containsExactly(Admission.Kind.PENDING, Admission.Kind.PENDING);
+    }
+
+    @Test
     void recoveryInterruptsRunningAndHandsBackReceived() {
         open();
         store.admit(cmd("run"), "server");

@@ -46,8 +46,15 @@ final class WebSocketTransport implements Transport, WebSocket.Listener {
     private final HttpClient http;
     private final Backoff backoff;
     private final ScheduledExecutorService timer = Threads.scheduled("outpost-transport");
-    /** Commands and cancels, one at a time in arrival order. */
+    /** Drains {@link #inbound}: commands and cancels, in arrival order. */
     private final ExecutorService inbox = Threads.single("outpost-inbox");
+    /**
+     * Command frames (JsonObject) and cancels (String ids) not yet handed to the agent. The commands that arrive
+     * while one burst is being recorded are recorded together in the next write: one sync to disk per burst.
+     */
+    private final java.util.concurrent.ConcurrentLinkedQueue<Object> inbound = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private final java.util.concurrent.atomic.AtomicBoolean inboundQueued = new java.util.concurrent.atomic.AtomicBoolean();
+    private static final int MAX_BURST = 256;
     /**
      * Acks (which empty the outbox) and the outbox re-sent after welcome. An ack is a store write: on the inbox it
      * would hold up the next command's admission for a whole commit, and its order against commands does not
@@ -245,7 +252,7 @@ final class WebSocketTransport implements Transport, WebSocket.Listener {
                 welcomed(w, frame);
                 break;
             case "command":
-                inbox.execute(() -> command(frame));
+                receive(frame);
                 break;
             case "ack":
                 if (frame.has("ids") && frame.get("ids").isJsonArray()) {
@@ -255,8 +262,7 @@ final class WebSocketTransport implements Transport, WebSocket.Listener {
                 break;
             case "cancel":
                 if (frame.has("id")) {
-                    String id = frame.get("id").getAsString();
-                    inbox.execute(() -> link.cancel(id));
+                    receive(frame.get("id").getAsString());
                 }
                 break;
             case "error":
@@ -316,18 +322,48 @@ final class WebSocketTransport implements Transport, WebSocket.Listener {
         w.sendPing(ByteBuffer.wrap(new byte[] {'h', 'b'}));
     }
 
-    private void command(JsonObject frame) {
-        Command c;
+    private void receive(Object commandOrCancel) {
+        inbound.add(commandOrCancel);
+        if (inboundQueued.compareAndSet(false, true)) inbox.execute(this::drainInbound);
+    }
+
+    /** Hands what arrived to the agent in order: runs of valid commands as one burst, the rest one by one. */
+    private void drainInbound() {
+        inboundQueued.set(false);
+        List<Command> burst = new ArrayList<>();
         try {
-            c = Frames.command(frame, "command");
-        } catch (Frames.FrameException e) {
-            JsonElement id = frame.get("id");
-            String idText = id != null && id.isJsonPrimitive() && !id.getAsString().isBlank() ? id.getAsString() : null;
-            LOG.warning("invalid command from the server: " + e.getMessage());
-            link.invalidCommand(idText, e.getMessage());
-            return;
+            for (Object item; (item = inbound.poll()) != null; ) {
+                if (item instanceof String) { // a cancel: after the commands before it
+                    flush(burst);
+                    link.cancel((String) item);
+                    continue;
+                }
+                JsonObject frame = (JsonObject) item;
+                try {
+                    burst.add(Frames.command(frame, "command"));
+                } catch (Frames.FrameException e) {
+                    flush(burst);
+                    JsonElement id = frame.get("id");
+                    String idText = id != null && id.isJsonPrimitive() && !id.getAsString().isBlank() ? id.getAsString() : null;
+                    LOG.warning("invalid command from the server: " + e.getMessage());
+                    link.invalidCommand(idText, e.getMessage());
+                    continue;
+                }
+                if (burst.size() == MAX_BURST) flush(burst);
+            }
+            flush(burst);
+        } catch (RuntimeException e) {
+            // not accepted, so the server sends them again when this agent next connects
+            LOG.log(Level.SEVERE, "cannot record " + Math.max(1, burst.size())
+                + " command(s) from the server: " + e.getMessage(), e);
+            if (!inbound.isEmpty() && inboundQueued.compareAndSet(false, true)) inbox.execute(this::drainInbound);
         }
-        link.command(c);
+    }
+
+    private void flush(List<Command> burst) {
+        if (burst.isEmpty()) return;
+        link.commands(List.copyOf(burst));
+        burst.clear();
     }
 
     // ---- Transport ------------------------------------------------------------------------------------
