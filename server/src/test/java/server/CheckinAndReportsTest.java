@@ -85,6 +85,18 @@ class CheckinAndReportsTest {
     }
 
     @Test
+    void aDispatchedCommandCancelledBeforeItWasAcceptedIsSentAgainFollowedByItsCancel() throws Exception {
+        // the answer that carried it may have been lost: without the command the agent would ignore the cancel
+        // and the command would never get a result
+        String id = s.command(agent.agentId(), "agent.ping", "{\"sleepMs\":60000}");
+        assertThat(s.post("/agent/v1/checkin", agent.token(), "{}").object().getAsJsonArray("commands")).hasSize(1);
+        assertThat(s.operatorPost("/api/v1/commands/" + id + "/cancel", "{}").status()).isEqualTo(200);
+        Response rs = s.post("/agent/v1/checkin", agent.token(), "{}");
+        assertThat(rs.object().getAsJsonArray("commands").get(0).getAsJsonObject().get("id").getAsString()).isEqualTo(id);
+        assertThat(rs.object().getAsJsonArray("cancel").get(0).getAsString()).isEqualTo(id);
+    }
+
+    @Test
     void aQueuedCommandCancelledBeforeAnyCheckInIsNeverSent() throws Exception {
         String id = s.command(agent.agentId(), "agent.ping", "{}");
         Response c = s.operatorPost("/api/v1/commands/" + id + "/cancel", "{}");

@@ -229,6 +229,26 @@ class WebSocketGatewayTest {
     }
 
     @Test
+    void aCommandLostWithItsConnectionAndThenCancelledIsSentAgainBeforeItsCancel() throws Exception {
+        String id;
+        try (WsAgent a = s.connect(agent.token())) {
+            a.hello(agent.agentId());
+            id = s.command(agent.agentId(), "agent.ping", "{\"sleepMs\":60000}");
+            a.expect("command"); // and the connection drops before the agent records it
+        }
+        eventually("disconnected", () -> !s.server.store().agent(agent.agentId()).connected());
+        assertThat(s.operatorPost("/api/v1/commands/" + id + "/cancel", "{}").status()).isEqualTo(200);
+        try (WsAgent a = s.connect(agent.token())) {
+            a.hello(agent.agentId());
+            assertThat(a.expect("command").get("id").getAsString()).isEqualTo(id);
+            assertThat(a.expect("cancel").get("id").getAsString()).isEqualTo(id);
+            a.send(WsAgent.result(id, "cancelled"));
+            a.expect("ack");
+            assertThat(s.commandView(id).getAsJsonObject("result").get("status").getAsString()).isEqualTo("cancelled");
+        }
+    }
+
+    @Test
     void pingsAreAnsweredWithPongs() throws Exception {
         try (WsAgent a = s.connect(agent.token())) {
             a.hello(agent.agentId());

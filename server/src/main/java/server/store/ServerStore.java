@@ -461,7 +461,8 @@ public final class ServerStore implements AutoCloseable {
 
     /**
      * Records an agent's hello (WebSocket or check-in) and returns what it is to be sent: its queued and
-     * dispatched-but-not-accepted commands, oldest first (now marked dispatched), and the ids to cancel.
+     * dispatched-but-not-accepted commands, oldest first (now marked dispatched), and the ids to cancel (to be
+     * sent after the commands).
      */
     public static Tx<Pending> hello(String agentId, String helloJson, String hostname, String pluginsJson,
                                     String transport, boolean connected, String now) {
@@ -503,8 +504,10 @@ public final class ServerStore implements AutoCloseable {
 
     public static Pending pending(Connection c, String agentId) throws SQLException {
         List<Command> commands = new ArrayList<>();
+        // a dispatched command is sent again even if its cancel was requested: the agent may never have got it, and
+        // then only the command followed by its cancel gets it a result (cancelled, or the one it already has)
         try (PreparedStatement ps = c.prepareStatement("SELECT " + COMMAND_COLUMNS
-            + " FROM commands WHERE agent_id = ? AND state IN ('queued', 'dispatched') AND cancel_requested = 0 ORDER BY rowid")) {
+            + " FROM commands WHERE agent_id = ? AND state IN ('queued', 'dispatched') ORDER BY rowid")) {
             ps.setString(1, agentId);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) commands.add(command(rs));

@@ -151,8 +151,8 @@ final class PollTransport implements Transport {
         state = "checked in at " + s.serverUrl + " at " + Instant.now();
         List<String> acked = strings(answer, "ack");
         if (!acked.isEmpty()) link.acked(acked);
-        for (String id : strings(answer, "cancel")) link.cancel(id);
         int received = 0;
+        List<Command> valid = new ArrayList<>();
         if (answer.has("commands") && answer.get("commands").isJsonArray()) {
             for (JsonElement c : answer.getAsJsonArray("commands")) {
                 received++;
@@ -168,9 +168,12 @@ final class PollTransport implements Transport {
                     link.invalidCommand(id != null && id.isJsonPrimitive() ? id.getAsString() : null, e.getMessage());
                     continue;
                 }
-                link.command(cmd);
+                valid.add(cmd);
             }
         }
+        if (!valid.isEmpty()) link.commands(valid); // one durable write for the whole answer
+        // after the commands: a command the server sends again with its cancel (it may never have arrived) is known
+        for (String id : strings(answer, "cancel")) link.cancel(id);
         if (answer.has("nextCheckinSeconds") && answer.get("nextCheckinSeconds").isJsonPrimitive()) {
             nextCheckinSeconds = Math.max(1, Math.min(86400, answer.get("nextCheckinSeconds").getAsInt()));
         }
