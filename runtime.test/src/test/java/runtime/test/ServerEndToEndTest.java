@@ -182,6 +182,28 @@ class ServerEndToEndTest {
         }
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"websocket", "poll"})
+    void aRunningCommandCancelledThroughTheServerEndsCancelledOnTheAgent(String transport) throws Exception {
+        try (ServerProcess server = ServerProcess.start(dir.resolve("server"), 0);
+             AgentProcess agent = agent(server, transport, "agent")) {
+            String agentId = server.awaitAgent(T, transport.equals("websocket"));
+            String id = UUID.randomUUID().toString();
+            long t0 = System.nanoTime();
+            server.ctl(T, "send", agentId, "agent.ping", "{\"sleepMs\": 120000}", "--id", id, "--wait", "1");
+            long end = System.nanoTime() + T.toNanos();
+            while (!"accepted".equals(server.command(id).get("state").getAsString()) && System.nanoTime() < end) {
+                Thread.sleep(100);
+            }
+            server.ctl(T, "cancel", id);
+            JsonObject result = awaitResult(server, id);
+            assertThat(result.get("status").getAsString()).as(result.toString()).isEqualTo("cancelled");
+            assertThat(Duration.ofNanos(System.nanoTime() - t0)).as("stopped, not run to its end").isLessThan(Duration.ofSeconds(60));
+            // the agent goes on
+            assertThat(server.send(T, agentId, "agent.ping").get(0).get("status").getAsString()).isEqualTo("succeeded");
+        }
+    }
+
     @Test
     void anAgentKilledWhileACommandRunsReportsItInterruptedAfterRestartAndNeverRunsItAgain() throws Exception {
         try (ServerProcess server = ServerProcess.start(dir.resolve("server"), 0)) {
