@@ -184,6 +184,26 @@ class ServerEndToEndTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"websocket", "poll"})
+    void theAgentReachesTheServerThroughAnHttpsProxy(String transport) throws Exception {
+        try (ServerProcess server = ServerProcess.start(dir.resolve("server"), 0);
+             ConnectProxy proxy = new ConnectProxy()) {
+            Path config = AgentProcess.write(dir.resolve("agent.json"),
+                server.agentConfig(transport, "\"https_proxy\": \"" + proxy.url() + "\""));
+            try (AgentProcess agent = AgentProcess.start("run", "--config", config.toString(), "--data-dir", dir.resolve("agent").toString())) {
+                String agentId = server.awaitAgent(T, transport.equals("websocket"));
+                assertThat(server.send(T, agentId, "agent.ping", "{\"echo\": \"via proxy\"}").get(0).get("status").getAsString())
+                    .isEqualTo("succeeded");
+                String target = "127.0.0.1:" + server.port();
+                assertThat(proxy.connects).isNotEmpty().allMatch(target::equals);
+                // nothing went around it: with the proxy gone, the agent loses the server
+                proxy.close();
+                agent.awaitStderr(transport.equals("websocket") ? "connection lost" : "check-in at " + server.url() + " failed", T);
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"websocket", "poll"})
     void aRunningCommandCancelledThroughTheServerEndsCancelledOnTheAgent(String transport) throws Exception {
         try (ServerProcess server = ServerProcess.start(dir.resolve("server"), 0);
              AgentProcess agent = agent(server, transport, "agent")) {
