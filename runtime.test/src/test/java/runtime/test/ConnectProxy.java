@@ -18,6 +18,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
  */
 final class ConnectProxy implements AutoCloseable {
     final List<String> connects = new CopyOnWriteArrayList<>();
+    /** Tunnels numbered below this forward nothing any more: a connection that went dead without a close. */
+    private volatile int frozenBelow;
+    private final java.util.concurrent.atomic.AtomicInteger tunnels = new java.util.concurrent.atomic.AtomicInteger();
     private final ServerSocket listener;
     private final List<Socket> sockets = new CopyOnWriteArrayList<>();
 
@@ -29,6 +32,9 @@ final class ConnectProxy implements AutoCloseable {
     }
 
     String url() { return "http://127.0.0.1:" + listener.getLocalPort(); }
+
+    /** The tunnels open now silently drop every byte from here on (both ways); new tunnels work. */
+    void freeze() { frozenBelow = tunnels.get(); }
 
     private void acceptLoop() {
         while (!listener.isClosed()) {
@@ -59,10 +65,11 @@ final class ConnectProxy implements AutoCloseable {
             Socket upstream = new Socket(requestLine[1].substring(0, colon), Integer.parseInt(requestLine[1].substring(colon + 1)));
             sockets.add(upstream);
             client.getOutputStream().write("HTTP/1.1 200 Connection established\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-            Thread back = new Thread(() -> copy(upstream, client), "connect-proxy-back");
+            int number = tunnels.getAndIncrement();
+            Thread back = new Thread(() -> copy(upstream, client, number), "connect-proxy-back");
             back.setDaemon(true);
             back.start();
-            copy(client, upstream);
+            copy(client, upstream, number);
         } catch (IOException | RuntimeException e) {
             closeQuietly(client);
         }
@@ -83,12 +90,13 @@ final class ConnectProxy implements AutoCloseable {
         return head.toString(StandardCharsets.US_ASCII);
     }
 
-    private static void copy(Socket from, Socket to) {
+    private void copy(Socket from, Socket to, int tunnel) {
         byte[] buf = new byte[16384];
         try {
             InputStream in = from.getInputStream();
             OutputStream out = to.getOutputStream();
             for (int n; (n = in.read(buf)) >= 0; ) {
+                if (tunnel < frozenBelow) continue; // dropped: neither side hears anything, nor a close
                 out.write(buf, 0, n);
                 out.flush();
             }

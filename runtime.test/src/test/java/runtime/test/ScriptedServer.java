@@ -41,6 +41,8 @@ public final class ScriptedServer implements AutoCloseable {
     /** Close codes of the agent's connections as they end. */
     final BlockingQueue<Integer> closes = new LinkedBlockingQueue<>();
     private volatile Session session;
+    /** Extra fields of the welcome frame, each with a leading comma. */
+    volatile String welcomeExtra = "";
 
     private ScriptedServer(Path dir, Server jetty, int port) {
         this.dir = dir;
@@ -98,7 +100,8 @@ public final class ScriptedServer implements AutoCloseable {
         public void onWebSocketText(String text) {
             frames.add(text);
             if (text.contains("\"type\":\"hello\"")) {
-                s.sendText("{\"type\":\"welcome\",\"serverTime\":\"2026-11-24T00:00:00Z\"}", org.eclipse.jetty.websocket.api.Callback.NOOP);
+                s.sendText("{\"type\":\"welcome\",\"serverTime\":\"2026-11-24T00:00:00Z\"" + welcomeExtra + "}",
+                    org.eclipse.jetty.websocket.api.Callback.NOOP);
             }
         }
 
@@ -109,8 +112,18 @@ public final class ScriptedServer implements AutoCloseable {
     }
 
     String agentConfig() {
+        return agentConfig("\"max_backoff_seconds\": 1");
+    }
+
+    /** @param extra more config keys, e.g. {@code "max_backoff_seconds": 7} */
+    String agentConfig(String extra) {
         return "{\"server_url\": \"https://127.0.0.1:" + port + "\", \"server_ca\": \"" + dir.resolve("ca.pem") + "\","
-            + " \"enrollment_token\": \"any\", \"max_backoff_seconds\": 1, \"max_frame_bytes\": 65536}";
+            + " \"enrollment_token\": \"any\", \"max_frame_bytes\": 65536, " + extra + "}";
+    }
+
+    /** Closes the newest connection with this code, as a server does after refusing the agent. */
+    void closeWith(int code, String reason) {
+        session.close(code, reason, org.eclipse.jetty.websocket.api.Callback.NOOP);
     }
 
     void send(String text) {
