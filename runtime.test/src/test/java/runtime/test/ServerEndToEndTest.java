@@ -202,6 +202,25 @@ class ServerEndToEndTest {
         }
     }
 
+    @Test
+    void aPollingAgentWhoseTokenIsRefusedWaitsTheLongestBackoffAndSaysWhy() throws Exception {
+        try (ServerProcess server = ServerProcess.start(dir.resolve("server"), 0)) {
+            try (AgentProcess agent = agent(server, "poll", "agent")) {
+                server.awaitAgent(T, false);
+            }
+            Path credentials = dir.resolve("agent/credentials.json");
+            JsonObject c = com.google.gson.JsonParser.parseString(Files.readString(credentials)).getAsJsonObject();
+            c.addProperty("agentToken", "a-token-the-server-never-issued");
+            Files.writeString(credentials, c.toString());
+            try (AgentProcess again = agent(server, "poll", "agent")) {
+                // max_backoff_seconds is 2 in these tests: the cap at once, not the 1 s a first failure waits
+                again.awaitStderr("refused the agent's credentials (HTTP 401); retrying in 2 s", T);
+                Thread.sleep(3000);
+                assertThat(again.stderr().split("HTTP 401", -1)).as("bounded: one try per 2 s").hasSizeLessThanOrEqualTo(4);
+            }
+        }
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"websocket", "poll"})
     void aRunningCommandCancelledThroughTheServerEndsCancelledOnTheAgent(String transport) throws Exception {
