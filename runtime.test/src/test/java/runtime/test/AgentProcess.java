@@ -86,9 +86,17 @@ final class AgentProcess implements AutoCloseable {
     }
 
     void awaitStderr(String text, Duration limit) throws InterruptedException {
+        awaitStderr(text, limit, 0);
+    }
+
+    /** @return how much stderr there is now: lines after it are news (see awaitStderr with from) */
+    int stderrMark() { return stderr.length(); }
+
+    /** Waits for text on stderr at or after {@code from} (a {@link #stderrMark}). */
+    void awaitStderr(String text, Duration limit, int from) throws InterruptedException {
         long end = System.nanoTime() + limit.toNanos();
         while (System.nanoTime() < end) {
-            if (stderr.indexOf(text) >= 0) return;
+            if (stderr.indexOf(text, from) >= 0) return;
             if (!process.isAlive()) break;
             Thread.sleep(20);
         }

@@ -196,8 +196,36 @@ class ServerEndToEndTest {
                 String target = "127.0.0.1:" + server.port();
                 assertThat(proxy.connects).isNotEmpty().allMatch(target::equals);
                 // nothing went around it: with the proxy gone, the agent loses the server
+                int mark = agent.stderrMark();
                 proxy.close();
-                agent.awaitStderr(transport.equals("websocket") ? "connection lost" : "check-in at " + server.url() + " failed", T);
+                agent.awaitStderr(transport.equals("websocket") ? "connection lost" : "check-in at " + server.url() + " failed", T, mark);
+            }
+        }
+    }
+
+    @Test
+    void aCommandLostInTransitAndThenCancelledEndsCancelledWithoutRunning() throws Exception {
+        try (ServerProcess server = ServerProcess.start(dir.resolve("server"), 0);
+             ConnectProxy network = new ConnectProxy()) {
+            Path config = AgentProcess.write(dir.resolve("agent.json"),
+                server.agentConfig("websocket", "\"https_proxy\": \"" + network.url() + "\""));
+            String id = UUID.randomUUID().toString();
+            String agentId;
+            try (AgentProcess agent = AgentProcess.start("run", "--config", config.toString(), "--data-dir", dir.resolve("agent").toString())) {
+                agentId = server.awaitAgent(T, true);
+                network.freeze(); // the server still thinks the agent is connected: what it sends now is lost
+                server.ctl(T, "send", agentId, "agent.ping", "{\"sleepMs\": 120000}", "--id", id, "--wait", "1");
+                assertThat(server.command(id).get("state").getAsString()).isEqualTo("dispatched");
+                server.ctl(T, "cancel", id);
+                agent.process.destroyForcibly();
+                assertThat(agent.process.waitFor(10, TimeUnit.SECONDS)).isTrue();
+            }
+            try (AgentProcess again = AgentProcess.start("run", "--config", config.toString(), "--data-dir", dir.resolve("agent").toString())) {
+                // after its hello the server sends the command again, then its cancel
+                JsonObject result = awaitResult(server, id);
+                assertThat(result.get("status").getAsString()).as(result.toString()).isEqualTo("cancelled");
+                assertThat(result.get("startedAt")).as("it never started: %s", result).satisfiesAnyOf(
+                    v -> assertThat(v).isNull(), v -> assertThat(v.isJsonNull()).isTrue());
             }
         }
     }
@@ -234,6 +262,8 @@ class ServerEndToEndTest {
             while (!"accepted".equals(server.command(id).get("state").getAsString()) && System.nanoTime() < end) {
                 Thread.sleep(100);
             }
+            // on the agent, not a queued command the server cancels by itself
+            assertThat(server.command(id).get("state").getAsString()).isEqualTo("accepted");
             server.ctl(T, "cancel", id);
             JsonObject result = awaitResult(server, id);
             assertThat(result.get("status").getAsString()).as(result.toString()).isEqualTo("cancelled");

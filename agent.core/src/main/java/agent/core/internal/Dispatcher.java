@@ -68,6 +68,8 @@ final class Dispatcher implements AutoCloseable {
         final AtomicReference<JobState> state = new AtomicReference<>(JobState.QUEUED);
         final AtomicBoolean finished = new AtomicBoolean();
         volatile ExecutionContext context;
+        /** A cancel came while the job was starting; execute() reads it after publishing its context. */
+        volatile boolean cancelRequested;
 
         Job(Command command, String source, String lane) {
             this.command = command;
@@ -138,33 +140,66 @@ final class Dispatcher implements AutoCloseable {
     List<Submission> submitAll(List<Command> commands, String source) {
         if (closed) throw new IllegalStateException("the dispatcher is shut down");
         List<CompletableFuture<Result>> futures = new java.util.ArrayList<>(commands.size());
-        for (Command c : commands) futures.add(waiters.computeIfAbsent(c.id(), id -> new CompletableFuture<>()));
-        List<Admission> admissions = store.admitAll(commands, source);
+        List<CompletableFuture<Result>> made = new java.util.ArrayList<>(commands.size());
+        for (Command c : commands) {
+            CompletableFuture<Result> mine = new CompletableFuture<>();
+            CompletableFuture<Result> known = waiters.putIfAbsent(c.id(), mine);
+            futures.add(known != null ? known : mine);
+            if (known == null) made.add(mine);
+        }
+        List<Admission> admissions;
+        try {
+            admissions = store.admitAll(commands, source);
+        } catch (RuntimeException e) {
+            for (int i = 0; i < commands.size(); i++) {
+                if (made.contains(futures.get(i))) waiters.remove(commands.get(i).id(), futures.get(i));
+            }
+            throw e;
+        }
         List<Submission> out = new java.util.ArrayList<>(commands.size());
         for (int i = 0; i < commands.size(); i++) {
             Command command = commands.get(i);
             CompletableFuture<Result> future = futures.get(i);
             Admission admission = admissions.get(i);
-            switch (admission.kind()) {
-                case FINISHED:
-                    waiters.remove(command.id(), future);
-                    future.complete(admission.result());
-                    break;
-                case PENDING:
-                    listeners.forEach(l -> l.accepted(command.id()));
-                    // it may have finished between admit and the waiter's registration
-                    store.get(command.id()).map(CommandRecord::result).ifPresent(this::completeWaiter);
-                    break;
-                case NEW:
-                    listeners.forEach(l -> l.accepted(command.id()));
-                    schedule(command, source);
-                    break;
-                default:
-                    throw new IllegalStateException(admission.kind().name());
+            try {
+                answer(command, source, admission, future);
+            } catch (RuntimeException e) {
+                // recorded: it runs after a restart at the latest (recovery); the rest of the burst goes on
+                LOG.log(Level.SEVERE, "command " + command.id() + " is recorded but could not be scheduled", e);
             }
             out.add(new Submission(admission.kind(), future));
         }
         return out;
+    }
+
+    private void answer(Command command, String source, Admission admission, CompletableFuture<Result> future) {
+        switch (admission.kind()) {
+            case FINISHED:
+                waiters.remove(command.id(), future);
+                future.complete(admission.result());
+                break;
+            case PENDING:
+                tellAccepted(command.id());
+                // it may have finished between admit and the waiter's registration
+                store.get(command.id()).map(CommandRecord::result).ifPresent(this::completeWaiter);
+                break;
+            case NEW:
+                tellAccepted(command.id());
+                schedule(command, source);
+                break;
+            default:
+                throw new IllegalStateException(admission.kind().name());
+        }
+    }
+
+    private void tellAccepted(String id) {
+        for (Listener l : listeners) {
+            try {
+                l.accepted(id);
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "accepted listener failed for " + id, e); // the server sends it again
+            }
+        }
     }
 
     /** Runs commands that were recorded before a restart but never started. */
@@ -184,12 +219,13 @@ final class Dispatcher implements AutoCloseable {
                 now()));
             return true;
         }
+        if (job.state.get() != JobState.RUNNING) return false;
+        // a job that is starting may have no context yet: the flag and the context are written and read in
+        // opposite orders here and in execute(), so at least one side sees the other (no cancel is lost)
+        job.cancelRequested = true;
         ExecutionContext ctx = job.context;
-        if (ctx != null && job.state.get() == JobState.RUNNING) {
-            stop(job, ctx, Status.CANCELLED);
-            return true;
-        }
-        return false;
+        if (ctx != null) stop(job, ctx, Status.CANCELLED);
+        return true;
     }
 
     /** @return the ids of commands queued or running now */
@@ -346,10 +382,15 @@ final class Dispatcher implements AutoCloseable {
         ExecutionContext ctx = new ExecutionContext(c, limits.maxOutputBytes,
             (id, pct, msg) -> listeners.forEach(l -> l.progress(id, pct, msg)),
             limits.settings.getOrDefault(prefix, java.util.Map.of()));
-        ctx.runningOn(Thread.currentThread());
+        job.context = ctx;
+        if (job.cancelRequested) { // cancelled before it was marked running: it never starts
+            finish(job, new Result(c.id(), Status.CANCELLED, null, "", false, "cancelled before it started", null, null,
+                now()));
+            return;
+        }
         Instant started = now();
         store.markRunning(c.id(), started);
-        job.context = ctx;
+        ctx.runningOn(Thread.currentThread()); // only now may a stop interrupt this thread (not in markRunning)
         int timeout = c.timeoutSeconds() == null ? limits.maxCommandSeconds
             : Math.min(c.timeoutSeconds(), limits.maxCommandSeconds);
         ScheduledFuture<?> watchdog = timer.schedule(() -> stop(job, ctx, Status.TIMED_OUT), timeout, TimeUnit.SECONDS);
@@ -357,7 +398,7 @@ final class Dispatcher implements AutoCloseable {
         String error = null;
         Object data = null;
         try {
-            data = handler.get().handler.handle(ctx);
+            if (ctx.stopReason() == null) data = handler.get().handler.handle(ctx); // else cancelled just now
             status = Status.SUCCEEDED;
         } catch (Throwable e) { // Errors too (a StackOverflowError in a plugin): the command still gets its result
             status = HandlerOutcome.status(e);

@@ -120,6 +120,25 @@ class DispatcherTest {
     }
 
     @Test
+    void aCancelRightAfterItsCommandIsNeverLost() throws Exception {
+        // the server sends a command it may have lost in transit followed by its cancel: they arrive together
+        AtomicInteger handlerRuns = new AtomicInteger();
+        register("test.long", null, ctx -> {
+            handlerRuns.incrementAndGet();
+            Thread.sleep(2000);
+            return "ran to its end";
+        });
+        for (int i = 0; i < 30; i++) {
+            Command c = cmd("test.long", Map.of());
+            Dispatcher.Submission s = dispatcher.submitAll(List.of(c), "server").get(0);
+            assertThat(dispatcher.cancel(c.id())).as("cancel %d", i).isTrue();
+            Result r = s.result.get(10, TimeUnit.SECONDS);
+            assertThat(r.status()).as("run %d: %s", i, r.error()).isEqualTo(Status.CANCELLED);
+        }
+        assertThat(handlerRuns.get()).as("handlers that started before their cancel").isLessThan(30);
+    }
+
+    @Test
     void commandsWithTheSameConcurrencyKeyRunOneAtATimeInArrivalOrder() throws Exception {
         AtomicInteger running = new AtomicInteger();
         AtomicInteger maxSeen = new AtomicInteger();

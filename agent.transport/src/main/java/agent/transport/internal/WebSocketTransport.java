@@ -353,10 +353,15 @@ final class WebSocketTransport implements Transport, WebSocket.Listener {
             }
             flush(burst);
         } catch (RuntimeException e) {
-            // not accepted, so the server sends them again when this agent next connects
+            // not accepted: the server sends what it has not seen accepted again after a reconnect, so reconnect
             LOG.log(Level.SEVERE, "cannot record " + Math.max(1, burst.size())
-                + " command(s) from the server: " + e.getMessage(), e);
-            if (!inbound.isEmpty() && inboundQueued.compareAndSet(false, true)) inbox.execute(this::drainInbound);
+                + " command(s) from the server: " + e.getMessage() + "; reconnecting so that the server sends them again", e);
+            inbound.clear();
+            WebSocket w = ws;
+            if (w != null) {
+                w.abort();
+                lost(w, "commands from the server could not be recorded", false);
+            }
         }
     }
 
