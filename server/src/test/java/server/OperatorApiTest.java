@@ -49,6 +49,18 @@ class OperatorApiTest {
     }
 
     @Test
+    void requestsRefusedBeforeTheirBodyWasReadLeaveTheConnectionUsable() throws Exception {
+        // the client keeps its connection: each refusal must be answered on it, and the next request too
+        String body = "{\"agentId\":\"nobody\",\"action\":\"agent.ping\",\"params\":{\"pad\":\"" + "x".repeat(20_000) + "\"}}";
+        for (int i = 0; i < 200; i++) {
+            TestServer.Response rs = s.operatorPost("/api/v1/commands?wait=abc", body);
+            assertThat(rs.status()).as("refusal %d", i).isEqualTo(400);
+            assertThat(rs.object().get("error").getAsString()).contains("wait must be a number");
+        }
+        assertThat(s.operatorGet("/api/v1/agents").status()).isEqualTo(200);
+    }
+
+    @Test
     void badCommandRequestsAre4xxNamingTheField() throws Exception {
         assertError(s.operatorPost("/api/v1/commands", "{\"agentId\":\"op-agent\"}"), 400, "action is required");
         assertError(s.operatorPost("/api/v1/commands", "{\"agentId\":\"op-agent\",\"action\":\"ping\"}"), 400, "action must be a dotted name");

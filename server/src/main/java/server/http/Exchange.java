@@ -130,6 +130,27 @@ public final class Exchange {
         }
         response.reset();
         for (HttpField f : extraHeaders) response.getHeaders().put(f);
+        // a body the handler did not read (it refused the request first) is read and dropped before the answer:
+        // left unread, Jetty closes the connection after answering, and a client that sends its next request on
+        // it gets no answer ("header parser received no bytes"). A body too big to drain closes it, saying so.
+        if (!drainBody(DRAIN_LIMIT)) response.getHeaders().put(HttpHeader.CONNECTION, "close");
         json(status, Json.error(message));
+    }
+
+    private static final long DRAIN_LIMIT = 1 << 20;
+
+    /** @return whether the request body ended within {@code limit} bytes (read and dropped) */
+    private boolean drainBody(long limit) {
+        try (InputStream in = Content.Source.asInputStream(request)) {
+            byte[] buf = new byte[8192];
+            long total = 0;
+            for (int n; (n = in.read(buf)) >= 0; ) {
+                total += n;
+                if (total > limit) return false;
+            }
+            return true;
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
     }
 }
