@@ -164,6 +164,10 @@ final class PollTransport implements Transport {
                 try {
                     cmd = Frames.command(c, "command");
                 } catch (Frames.FrameException e) {
+                    if (!valid.isEmpty()) { // the commands before it first, in the order the server sent them
+                        link.commands(List.copyOf(valid));
+                        valid.clear();
+                    }
                     JsonElement id = c.getAsJsonObject().get("id");
                     link.invalidCommand(id != null && id.isJsonPrimitive() ? id.getAsString() : null, e.getMessage());
                     continue;
