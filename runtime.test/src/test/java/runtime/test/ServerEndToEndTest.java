@@ -258,10 +258,7 @@ class ServerEndToEndTest {
             String id = UUID.randomUUID().toString();
             long t0 = System.nanoTime();
             server.ctl(T, "send", agentId, "agent.ping", "{\"sleepMs\": 120000}", "--id", id, "--wait", "1");
-            long end = System.nanoTime() + T.toNanos();
-            while (!"accepted".equals(server.command(id).get("state").getAsString()) && System.nanoTime() < end) {
-                Thread.sleep(100);
-            }
+            awaitState(server, id, "accepted");
             // on the agent, not a queued command the server cancels by itself
             assertThat(server.command(id).get("state").getAsString()).isEqualTo("accepted");
             server.ctl(T, "cancel", id);
@@ -282,10 +279,7 @@ class ServerEndToEndTest {
                 agentId = server.awaitAgent(T, true);
                 server.ctl(T, "send", agentId, "agent.ping", "{\"sleepMs\": 60000}", "--id", id, "--wait", "1");
                 // it runs once the agent has accepted it
-                long end = System.nanoTime() + T.toNanos();
-                while (!"accepted".equals(server.command(id).get("state").getAsString()) && System.nanoTime() < end) {
-                    Thread.sleep(100);
-                }
+                awaitState(server, id, "accepted");
                 assertThat(server.command(id).get("state").getAsString()).isEqualTo("accepted");
                 agent.process.destroyForcibly(); // SIGKILL
                 assertThat(agent.process.waitFor(10, TimeUnit.SECONDS)).isTrue();
@@ -311,10 +305,7 @@ class ServerEndToEndTest {
         try (AgentProcess agent = agent(server, "websocket", "agent")) {
             String agentId = server.awaitAgent(T, true);
             server.ctl(T, "send", agentId, "agent.ping", "{\"sleepMs\": 3000, \"echo\": \"late\"}", "--id", id, "--wait", "1");
-            long end = System.nanoTime() + T.toNanos();
-            while (!"accepted".equals(server.command(id).get("state").getAsString()) && System.nanoTime() < end) {
-                Thread.sleep(100);
-            }
+            awaitState(server, id, "accepted");
             server.stop();
             agent.awaitStderr("connection lost", T);
             Thread.sleep(4000); // the command finishes while nobody listens
@@ -412,6 +403,14 @@ class ServerEndToEndTest {
     private static String pkcs8(PrivateKey key) {
         return "-----BEGIN PRIVATE KEY-----\n" + Base64.getMimeEncoder(64, "\n".getBytes()).encodeToString(key.getEncoded())
             + "\n-----END PRIVATE KEY-----\n";
+    }
+
+    /** Waits up to T for the server to record the command in this state; the caller asserts what it needs. */
+    private static void awaitState(ServerProcess server, String id, String state) throws Exception {
+        long end = System.nanoTime() + T.toNanos();
+        while (!state.equals(server.command(id).get("state").getAsString()) && System.nanoTime() < end) {
+            Thread.sleep(100);
+        }
     }
 
     private static JsonObject awaitResult(ServerProcess server, String id) throws Exception {

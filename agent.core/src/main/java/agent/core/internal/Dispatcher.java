@@ -140,19 +140,19 @@ final class Dispatcher implements AutoCloseable {
     List<Submission> submitAll(List<Command> commands, String source) {
         if (closed) throw new IllegalStateException("the dispatcher is shut down");
         List<CompletableFuture<Result>> futures = new java.util.ArrayList<>(commands.size());
-        List<CompletableFuture<Result>> made = new java.util.ArrayList<>(commands.size());
-        for (Command c : commands) {
+        boolean[] made = new boolean[commands.size()]; // futures this call registered (not a pending duplicate's)
+        for (int i = 0; i < commands.size(); i++) {
             CompletableFuture<Result> mine = new CompletableFuture<>();
-            CompletableFuture<Result> known = waiters.putIfAbsent(c.id(), mine);
+            CompletableFuture<Result> known = waiters.putIfAbsent(commands.get(i).id(), mine);
             futures.add(known != null ? known : mine);
-            if (known == null) made.add(mine);
+            made[i] = known == null;
         }
         List<Admission> admissions;
         try {
             admissions = store.admitAll(commands, source);
         } catch (RuntimeException e) {
             for (int i = 0; i < commands.size(); i++) {
-                if (made.contains(futures.get(i))) waiters.remove(commands.get(i).id(), futures.get(i));
+                if (made[i]) waiters.remove(commands.get(i).id(), futures.get(i));
             }
             throw e;
         }
