@@ -18,6 +18,7 @@ public final class Command {
     private final Integer timeoutSeconds;
     private final Instant issuedAt;
     private final Instant expiresAt;
+    private final boolean dryRun;
 
     /**
      * @param id             globally unique id (a UUID string); never empty
@@ -29,12 +30,28 @@ public final class Command {
      */
     public Command(String id, String action, Map<String, Object> params, Integer timeoutSeconds, Instant issuedAt,
             Instant expiresAt) {
+        this(id, action, params, timeoutSeconds, issuedAt, expiresAt, false);
+    }
+
+    /**
+     * @param id             globally unique id (a UUID string); never empty
+     * @param action         dotted action name such as {@code agent.ping}; never empty
+     * @param params         parameters, may be null (taken as empty)
+     * @param timeoutSeconds requested timeout, or null for the action's default
+     * @param issuedAt       when the server issued it, or null
+     * @param expiresAt      after this instant the command must not run, or null
+     * @param dryRun         true to ask what the command would change, changing nothing (see {@link DryRun})
+     * @since 1.2
+     */
+    public Command(String id, String action, Map<String, Object> params, Integer timeoutSeconds, Instant issuedAt,
+            Instant expiresAt, boolean dryRun) {
         this.id = Objects.requireNonNull(id, "id");
         this.action = Objects.requireNonNull(action, "action");
         this.params = params == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(params));
         this.timeoutSeconds = timeoutSeconds;
         this.issuedAt = issuedAt;
         this.expiresAt = expiresAt;
+        this.dryRun = dryRun;
     }
 
     /** @return the command id */
@@ -55,6 +72,12 @@ public final class Command {
     /** @return when the command expires, or null */
     public Instant expiresAt() { return expiresAt; }
 
+    /**
+     * @return whether this is a dry run: the handler changes nothing and says what it would do
+     * @since 1.2
+     */
+    public boolean dryRun() { return dryRun; }
+
     @Override
-    public String toString() { return action + " " + id; }
+    public String toString() { return action + " " + id + (dryRun ? " (dry run)" : ""); }
 }

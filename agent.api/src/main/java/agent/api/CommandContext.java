@@ -59,6 +59,34 @@ public interface CommandContext {
     java.util.Map<String, Object> settings();
 
     /**
+     * The section of the agent's config named after the action's prefix, mapped onto a type the plugin declares
+     * (and names in {@link SettingsType} so the agent checks it early). Keys are the snake_case names of the type's
+     * components or elements ({@code max_size} for {@code maxSize()}); a key the file does not set takes the
+     * default: an annotation type's {@code default}, or, for a record, the component of the record its public static
+     * {@code defaults()} method returns (without one, null, false or 0). Supported component types: String,
+     * boolean, int, long, double and their boxes, {@link java.nio.file.Path}, enums (by name, any case),
+     * {@code List<String>}, {@code String[]} and {@code Map<String, Object>} (the JSON object as it is). A record's
+     * canonical constructor may reject a value with {@link IllegalArgumentException}: its message is reported
+     * with the key.
+     *
+     * @param type a record or an annotation type
+     * @param <T>  the type
+     * @return the section as that type; the same instance for every command while the config is the same
+     * @throws InvalidSettingsException naming the key and the config file: an unknown key, a wrong type, a
+     *                                  rejected value (the command ends {@code rejected},
+     *                                  {@link ErrorCode#INVALID_SETTINGS})
+     * @since 1.2
+     */
+    <T> T settings(Class<T> type);
+
+    /**
+     * @return whether this is a dry run ({@link Command#dryRun()}): change nothing, return what would be done with
+     *         {@code "changed"} in the data. Only handlers marked {@link DryRun} ever see true.
+     * @since 1.2
+     */
+    default boolean dryRun() { return command().dryRun(); }
+
+    /**
      * Sets the exit code reported in the result (for example a script's).
      *
      * @param exitCode the exit code

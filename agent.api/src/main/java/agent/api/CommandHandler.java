@@ -13,7 +13,7 @@ import org.osgi.annotation.versioning.ConsumerType;
  * <li>return normally: {@code succeeded}, with the returned value as the result's {@code data};</li>
  * <li>throw {@link CommandRefusedException} (or {@link InvalidParamException}) before changing anything:
  * {@code rejected}, with its message;</li>
- * <li>throw {@link CommandException}: {@code failed}, with its message;</li>
+ * <li>throw {@link CommandException}: {@code failed}, with its message (and its {@link ErrorCode});</li>
  * <li>the command is cancelled or times out: {@code cancelled} / {@code timed_out}, whatever the handler does;</li>
  * <li>any other exception: {@code failed}, naming the exception.</li>
  * </ul>
@@ -29,6 +29,20 @@ public interface CommandHandler {
      * (all disk actions share one). Without it, commands run independently.
      */
     String CONCURRENCY_KEY = "outpost.concurrency.key";
+
+    /**
+     * Service property: {@code true} if every action of this handler supports dry runs ({@link DryRun}).
+     *
+     * @since 1.2
+     */
+    String DRY_RUN = "outpost.dry.run";
+
+    /**
+     * Service property: the class name of the type the handler's config section maps onto ({@link SettingsType}).
+     *
+     * @since 1.2
+     */
+    String SETTINGS_TYPE = "outpost.settings.type";
 
     /**
      * Runs one command.

@@ -11,4 +11,11 @@ public class CommandRefusedException extends CommandException {
 
     /** @param message why the command was refused, naming the thing at fault */
     public CommandRefusedException(String message) { super(message); }
+
+    /**
+     * @param message   why the command was refused, naming the thing at fault
+     * @param errorCode the machine-readable reason ({@link ErrorCode#NOT_FOUND}, {@link ErrorCode#BUSY}, ...)
+     * @since 1.2
+     */
+    public CommandRefusedException(String message, ErrorCode errorCode) { super(message, errorCode); }
 }

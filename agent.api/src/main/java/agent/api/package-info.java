@@ -2,7 +2,7 @@
  * The plugin SPI of the Outpost agent: commands, results, handlers and the context a handler runs in.
  */
 @Export
-@Version("1.1.0")
+@Version("1.2.0")
 package agent.api;
 
 import org.osgi.annotation.bundle.Export;

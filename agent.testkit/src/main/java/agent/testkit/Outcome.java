@@ -42,6 +42,12 @@ public final class Outcome {
     /** @return the error message of the result, null on success */
     public String error() { return result.error(); }
 
+    /**
+     * @return the machine-readable reason of a result that did not succeed, as the server receives it, else null
+     * @since 1.2
+     */
+    public agent.api.ErrorCode errorCode() { return result.errorCode(); }
+
     /** @return the handler's return value (null unless succeeded) */
     public Object data() { return result.data(); }
 

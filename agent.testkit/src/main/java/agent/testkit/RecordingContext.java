@@ -57,5 +57,8 @@ final class RecordingContext implements CommandContext {
     public Map<String, Object> settings() { return real.settings(); }
 
     @Override
+    public <T> T settings(Class<T> type) { return real.settings(type); }
+
+    @Override
     public void exitCode(int exitCode) { real.exitCode(exitCode); }
 }

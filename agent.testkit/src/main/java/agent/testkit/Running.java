@@ -43,8 +43,15 @@ public final class Running {
         this.timeout = timeout;
         this.stopGrace = stopGrace;
         this.context = new ExecutionContext(command, maxOutputBytes,
-            (id, percent, message) -> progress.add(new Progress(percent, message)), settings);
+            (id, percent, message) -> progress.add(new Progress(percent, message)),
+            new agent.core.internal.config.SettingsSection(settingsKey(command.action()), settings, null));
         this.view = new RecordingContext(context);
+    }
+
+    /** As the agent names a plugin's section in its config file: {@code disk} and {@code health} at the top. */
+    private static String settingsKey(String action) {
+        String prefix = action.substring(0, action.indexOf('.'));
+        return prefix.equals("disk") || prefix.equals("health") ? prefix : "plugins.settings." + prefix;
     }
 
     static Running start(Command command, Map<String, Object> settings, CommandHandler handler, Duration timeout,
@@ -63,6 +70,7 @@ public final class Running {
         Instant started = now();
         Status status;
         String error = null;
+        agent.api.ErrorCode code = null;
         Object data = null;
         Throwable thrown = null;
         try {
@@ -71,12 +79,14 @@ public final class Running {
         } catch (Exception | LinkageError e) {
             status = agent.core.internal.HandlerOutcome.status(e);
             error = agent.core.internal.HandlerOutcome.error(e);
+            code = agent.core.internal.HandlerOutcome.errorCode(e);
             thrown = e;
         } catch (Error e) {
             // the agent records this as failed too; a test also wants the error itself
             fatal = e;
             status = Status.FAILED;
             error = "handler error: " + e;
+            code = agent.api.ErrorCode.HANDLER_ERROR;
             thrown = e;
         } finally {
             context.detach();
@@ -87,10 +97,11 @@ public final class Running {
             status = stopped;
             error = stopped == Status.TIMED_OUT ? "timed out after " + seconds(timeout) + " s; process tree killed"
                 : "cancelled while running; process tree killed";
+            code = stopped == Status.TIMED_OUT ? agent.api.ErrorCode.TIMED_OUT : agent.api.ErrorCode.CANCELLED;
             data = null;
         }
         finish(new Result(command.id(), status, context.exitCodeOrNull(), context.cappedOutput().text(),
-            context.cappedOutput().truncated(), error, data, started, now()), thrown);
+            context.cappedOutput().truncated(), error, code, data, started, now()), thrown);
     }
 
     private void stop(Status reason) {
@@ -100,7 +111,9 @@ public final class Running {
             String error = (reason == Status.TIMED_OUT ? "timed out" : "cancelled")
                 + "; the handler did not stop and was abandoned";
             finish(new Result(command.id(), reason, context.exitCodeOrNull(), context.cappedOutput().text(),
-                context.cappedOutput().truncated(), error, null, null, now()), null);
+                context.cappedOutput().truncated(), error,
+                reason == Status.TIMED_OUT ? agent.api.ErrorCode.TIMED_OUT : agent.api.ErrorCode.CANCELLED, null, null, now()),
+                null);
         }, stopGrace.toMillis(), TimeUnit.MILLISECONDS);
     }
 

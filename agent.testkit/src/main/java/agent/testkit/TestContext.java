@@ -44,6 +44,7 @@ public final class TestContext {
     private Duration timeout = DEFAULT_TIMEOUT;
     private int maxOutputBytes = DEFAULT_MAX_OUTPUT_BYTES;
     private Duration stopGrace = STOP_GRACE;
+    private boolean dryRun;
 
     private TestContext(String action) { this.action = action; }
 
@@ -97,8 +98,23 @@ public final class TestContext {
     }
 
     /**
-     * A key of the plugin's config section, what {@code CommandContext.settings()} returns (in the agent's config
-     * file, {@code plugins.settings.<prefix>}).
+     * Makes the run a dry run ({@code CommandContext.dryRun()} is true), as a command with {@code "dryRun": true}
+     * does. The agent only lets a dry run reach a handler marked {@code @DryRun}; a test of such a handler checks that
+     * it changes nothing and says what it would do.
+     *
+     * @param dryRun whether the run is a dry run
+     * @return this
+     * @since 1.2
+     */
+    public TestContext dryRun(boolean dryRun) {
+        this.dryRun = dryRun;
+        return this;
+    }
+
+    /**
+     * A key of the plugin's config section, what {@code CommandContext.settings()} and
+     * {@code CommandContext.settings(Class)} read (in the agent's config file, {@code plugins.settings.<prefix>}, or
+     * the top-level {@code disk} and {@code health}); typed settings are checked as the agent checks them.
      *
      * @param name  a key
      * @param value a JSON value, as for {@link #param}
@@ -164,7 +180,7 @@ public final class TestContext {
         Objects.requireNonNull(handler, "handler");
         Map<String, Object> p = roundTrip(params, "params");
         Map<String, Object> s = Map.copyOf(roundTrip(settings, "settings"));
-        Command command = new Command(id == null ? UUID.randomUUID().toString() : id, action, p, null, null, null);
+        Command command = new Command(id == null ? UUID.randomUUID().toString() : id, action, p, null, null, null, dryRun);
         return Running.start(command, s, handler, timeout, stopGrace, maxOutputBytes);
     }
 

@@ -23,6 +23,46 @@ class TestContextTest {
     @TempDir
     Path tmp;
 
+    record GreetSettings(String greeting, int times) {
+        static GreetSettings defaults() { return new GreetSettings("hello", 1); }
+    }
+
+    @Test
+    void typedSettingsAreMappedAndCheckedAsTheAgentDoes() {
+        Outcome o = TestContext.forAction("demo.greet").setting("times", 3).run(ctx -> {
+            GreetSettings s = ctx.settings(GreetSettings.class);
+            return s.greeting() + " x" + s.times();
+        });
+        assertThat(o.data()).as(o.toString()).isEqualTo("hello x3");
+
+        Outcome bad = TestContext.forAction("demo.greet").setting("tmes", 3).run(ctx -> ctx.settings(GreetSettings.class));
+        assertThat(bad.status()).isEqualTo(Status.REJECTED);
+        assertThat(bad.errorCode()).isEqualTo(agent.api.ErrorCode.INVALID_SETTINGS);
+        assertThat(bad.error()).startsWith("config key 'plugins.settings.demo.tmes'").contains("is unknown");
+    }
+
+    @Test
+    void aDryRunIsSeenByTheHandler() {
+        Outcome o = TestContext.forAction("demo.change").dryRun(true).run(ctx -> Map.of("dryRun", ctx.dryRun()));
+        assertThat(o.dataAsMap()).containsEntry("dryRun", true);
+        assertThat(o.command().dryRun()).isTrue();
+        assertThat(TestContext.forAction("demo.change").run(ctx -> ctx.dryRun()).data()).isEqualTo(false);
+    }
+
+    @Test
+    void recordingEventsCheckEventsAsTheAgentDoes() {
+        RecordingEvents events = new RecordingEvents();
+        events.emit("health", Map.of("load", 0.5));
+        events.emit("alert", Map.of("metric", "fs", "state", "raised"));
+        assertThat(events.all()).extracting(agent.api.Event::kind).containsExactly("health", "alert");
+        assertThat(events.ofKind("alert")).hasSize(1);
+        assertThatThrownBy(() -> events.emit("Bad Kind", null)).hasMessageContaining("event kind must be lower-case dotted words");
+        assertThatThrownBy(() -> events.emit("health", Map.of("when", java.time.Instant.now())))
+            .hasMessageContaining("event data.when must hold only null, String, Number, Boolean, List and Map");
+        assertThatThrownBy(() -> events.emit("health", "x".repeat(70_000))).hasMessageContaining("more than the 65536");
+        assertThat(events.all()).hasSize(2);
+    }
+
     @Test
     void aReturnedValueSucceedsWithItsOutputProgressExitCodeAndProcesses() {
         Outcome o = TestContext.forAction("demo.run").param("name", "x").run(ctx -> {

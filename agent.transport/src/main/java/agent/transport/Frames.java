@@ -108,7 +108,15 @@ public final class Frames {
             }
             timeout = t.getAsInt();
         }
-        return new Command(id, action, params, timeout, time(o, "issuedAt", where), time(o, "expiresAt", where));
+        boolean dryRun = false;
+        JsonElement d = o.get("dryRun");
+        if (d != null && !d.isJsonNull()) {
+            if (!d.isJsonPrimitive() || !d.getAsJsonPrimitive().isBoolean()) {
+                throw new FrameException(where + ".dryRun must be true or false, got " + d);
+            }
+            dryRun = d.getAsBoolean();
+        }
+        return new Command(id, action, params, timeout, time(o, "issuedAt", where), time(o, "expiresAt", where), dryRun);
     }
 
     private static String requiredString(JsonObject o, String field, String where) throws FrameException {
@@ -139,6 +147,7 @@ public final class Frames {
         o.addProperty("output", r.output());
         o.addProperty("outputTruncated", r.outputTruncated());
         if (r.error() != null) o.addProperty("error", r.error());
+        if (r.errorCode() != null) o.addProperty("errorCode", r.errorCode().wireName());
         if (r.data() != null) o.add("data", GSON.toJsonTree(r.data()));
         if (r.startedAt() != null) o.addProperty("startedAt", r.startedAt().toString());
         o.addProperty("finishedAt", r.finishedAt().toString());

@@ -42,6 +42,17 @@ final class AgentConfig {
      * The sections handlers see through {@code CommandContext.settings()}, by action prefix: {@code disk} and
      * {@code health} from their top-level keys, any other plugin's from {@code plugins.settings.<prefix>}.
      */
+    private final Map<String, agent.core.internal.config.SettingsSection> sections = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** @return the section of an action prefix, typed views cached */
+    agent.core.internal.config.SettingsSection section(String prefix) {
+        return sections.computeIfAbsent(prefix, p -> {
+            Map<String, Object> raw = pluginSettings().get(p);
+            String key = p.equals("disk") || p.equals("health") ? p : "plugins.settings." + p;
+            return new agent.core.internal.config.SettingsSection(key, raw == null ? Map.of() : raw, configFile);
+        });
+    }
+
     @SuppressWarnings("unchecked")
     Map<String, Map<String, Object>> pluginSettings() {
         Map<String, Map<String, Object>> out = new LinkedHashMap<>();

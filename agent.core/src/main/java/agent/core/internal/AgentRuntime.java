@@ -49,7 +49,7 @@ final class AgentRuntime implements AutoCloseable {
         this.registry = registry;
         this.dispatcher = new Dispatcher(store, registry, new Limits(config.maxConcurrentCommands,
             config.maxCommandSeconds, config.maxOutputBytes, Duration.ofDays(config.retentionDays), Duration.ofSeconds(10),
-            config.pluginSettings()),
+            config::section),
             Clock.systemUTC());
     }
 

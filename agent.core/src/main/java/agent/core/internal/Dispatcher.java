@@ -24,6 +24,7 @@ import java.util.logging.Logger;
 
 import agent.api.Command;
 import agent.api.CommandException;
+import agent.api.ErrorCode;
 import agent.api.Result;
 import agent.api.Status;
 import agent.store.Admission;
@@ -215,8 +216,7 @@ final class Dispatcher implements AutoCloseable {
         Job job = jobs.get(id);
         if (job == null) return false;
         if (job.state.compareAndSet(JobState.QUEUED, JobState.DONE)) {
-            finish(job, new Result(id, Status.CANCELLED, null, "", false, "cancelled before it started", null, null,
-                now()));
+            finish(job, Result.notRun(id, ErrorCode.CANCELLED, "cancelled before it started", now()));
             return true;
         }
         if (job.state.get() != JobState.RUNNING) return false;
@@ -245,7 +245,7 @@ final class Dispatcher implements AutoCloseable {
         CompletableFuture<Result> future = waiters.computeIfAbsent(id, x -> new CompletableFuture<>());
         Admission admission = store.admit(new Command(id, "invalid.command", Map.of(), null, null, null), source);
         if (admission.kind() == Admission.Kind.NEW) {
-            finishWithoutJob(new Result(id, Status.REJECTED, null, "", false, error, null, null, now()), source);
+            finishWithoutJob(Result.notRun(id, ErrorCode.INVALID_COMMAND, error, now()), source);
         } else if (admission.kind() == Admission.Kind.FINISHED) {
             waiters.remove(id, future);
             future.complete(admission.result());
@@ -254,10 +254,9 @@ final class Dispatcher implements AutoCloseable {
     }
 
     private void schedule(Command command, String source) {
-        Optional<String> rejection = rejectionOf(command);
+        Optional<Result> rejection = rejectionOf(command);
         if (rejection.isPresent()) {
-            finishWithoutJob(new Result(command.id(), Status.REJECTED, null, "", false, rejection.get(), null, null,
-                now()), source);
+            finishWithoutJob(rejection.get(), source);
             return;
         }
         String key = registry.lookup(command.action()).map(h -> h.concurrencyKey).orElse(null);
@@ -283,12 +282,27 @@ final class Dispatcher implements AutoCloseable {
         if (start) pool.execute(job);
     }
 
-    private Optional<String> rejectionOf(Command c) {
+    private Optional<Result> rejectionOf(Command c) {
         Instant now = now();
-        if (c.expiresAt() != null && c.expiresAt().isBefore(now)) return Optional.of("expired");
-        if (c.issuedAt() != null && c.issuedAt().isBefore(now.minus(limits.retention))) return Optional.of("expired");
-        if (registry.lookup(c.action()).isEmpty() && !isHeld(c.action())) return Optional.of(unknownAction(c.action()));
+        if (c.expiresAt() != null && c.expiresAt().isBefore(now)) {
+            return Optional.of(Result.notRun(c.id(), ErrorCode.EXPIRED, "expired", now));
+        }
+        if (c.issuedAt() != null && c.issuedAt().isBefore(now.minus(limits.retention))) {
+            return Optional.of(Result.notRun(c.id(), ErrorCode.EXPIRED, "expired", now));
+        }
+        Optional<HandlerRegistry.Registration> handler = registry.lookup(c.action());
+        if (handler.isEmpty() && !isHeld(c.action())) {
+            return Optional.of(Result.notRun(c.id(), ErrorCode.UNKNOWN_ACTION, unknownAction(c.action()), now));
+        }
+        if (c.dryRun() && handler.isPresent() && !handler.get().dryRun) {
+            return Optional.of(dryRunUnsupported(c));
+        }
         return Optional.empty();
+    }
+
+    private Result dryRunUnsupported(Command c) {
+        return Result.notRun(c.id(), ErrorCode.DRY_RUN_UNSUPPORTED, "action '" + c.action()
+            + "' does not support dry runs; nothing was run", now());
     }
 
     private boolean isHeld(String action) {
@@ -374,18 +388,20 @@ final class Dispatcher implements AutoCloseable {
         // the handler may have gone (bundle stopped) while the command waited in its lane
         Optional<HandlerRegistry.Registration> handler = registry.lookup(c.action());
         if (handler.isEmpty()) {
-            finish(job, new Result(c.id(), Status.REJECTED, null, "", false, unknownAction(c.action()), null, null,
-                now()));
+            finish(job, Result.notRun(c.id(), ErrorCode.UNKNOWN_ACTION, unknownAction(c.action()), now()));
+            return;
+        }
+        if (c.dryRun() && !handler.get().dryRun) { // the plugin changed while the command waited
+            finish(job, dryRunUnsupported(c));
             return;
         }
         String prefix = c.action().substring(0, c.action().indexOf('.'));
         ExecutionContext ctx = new ExecutionContext(c, limits.maxOutputBytes,
             (id, pct, msg) -> listeners.forEach(l -> l.progress(id, pct, msg)),
-            limits.settings.getOrDefault(prefix, java.util.Map.of()));
+            limits.settings.apply(prefix));
         job.context = ctx;
         if (job.cancelRequested) { // cancelled before it was marked running: it never starts
-            finish(job, new Result(c.id(), Status.CANCELLED, null, "", false, "cancelled before it started", null, null,
-                now()));
+            finish(job, Result.notRun(c.id(), ErrorCode.CANCELLED, "cancelled before it started", now()));
             return;
         }
         Instant started = now();
@@ -396,6 +412,7 @@ final class Dispatcher implements AutoCloseable {
         ScheduledFuture<?> watchdog = timer.schedule(() -> stop(job, ctx, Status.TIMED_OUT), timeout, TimeUnit.SECONDS);
         Status status;
         String error = null;
+        ErrorCode code = null;
         Object data = null;
         try {
             if (ctx.stopReason() == null) data = handler.get().handler.handle(ctx); // else cancelled just now
@@ -403,6 +420,7 @@ final class Dispatcher implements AutoCloseable {
         } catch (Throwable e) { // Errors too (a StackOverflowError in a plugin): the command still gets its result
             status = HandlerOutcome.status(e);
             error = HandlerOutcome.error(e);
+            code = HandlerOutcome.errorCode(e);
             if (HandlerOutcome.unexpected(e)) LOG.log(Level.WARNING, "handler of " + c.action() + " threw for command " + c.id(), e);
         } finally {
             watchdog.cancel(false);
@@ -414,10 +432,11 @@ final class Dispatcher implements AutoCloseable {
             status = stopped;
             error = stopped == Status.TIMED_OUT ? "timed out after " + timeout + " s; process tree killed"
                 : "cancelled while running; process tree killed";
+            code = stopped == Status.TIMED_OUT ? ErrorCode.TIMED_OUT : ErrorCode.CANCELLED;
             data = null;
         }
         finish(job, new Result(c.id(), status, ctx.exitCodeOrNull(), ctx.cappedOutput().text(),
-            ctx.cappedOutput().truncated(), error, data, started, now()));
+            ctx.cappedOutput().truncated(), error, code, data, started, now()));
     }
 
     /** Signals a stop; if the handler has not returned within the grace time, its result is written without it. */
@@ -430,28 +449,40 @@ final class Dispatcher implements AutoCloseable {
             String error = (reason == Status.TIMED_OUT ? "timed out" : "cancelled")
                 + "; the handler did not stop and was abandoned";
             finish(job, new Result(job.command.id(), reason, ctx.exitCodeOrNull(), ctx.cappedOutput().text(),
-                ctx.cappedOutput().truncated(), error, null, null, now()));
+                ctx.cappedOutput().truncated(), error, reason == Status.TIMED_OUT ? ErrorCode.TIMED_OUT : ErrorCode.CANCELLED,
+                null, null, now()));
         }, limits.stopGrace.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     private void finish(Job job, Result result) {
         if (!job.finished.compareAndSet(false, true)) return;
         job.state.set(JobState.DONE);
+        boolean stored;
         try {
-            finishWithoutJob(result, job.source);
+            stored = store(result);
         } finally {
+            // after the store (one-shot mode waits for active() and the outbox) and before anyone hears of the result
             jobs.remove(job.command.id(), job);
         }
+        if (stored) announce(result, job.source);
     }
 
     private void finishWithoutJob(Result result, String source) {
+        if (store(result)) announce(result, source);
+    }
+
+    private boolean store(Result result) {
         try {
             store.finish(result);
+            return true;
         } catch (RuntimeException e) {
             // the store refused (already terminal) or failed: the stored state stays the truth
             LOG.log(Level.SEVERE, "cannot store the result of " + result.id(), e);
-            return;
+            return false;
         }
+    }
+
+    private void announce(Result result, String source) {
         LOG.fine(() -> "command " + result);
         for (Listener l : listeners) {
             try {

@@ -40,7 +40,7 @@ public final class ExecutionContext implements CommandContext {
     private volatile Integer exitCode;
     private Thread worker; // guarded by this
 
-    private final java.util.Map<String, Object> settings;
+    private final agent.core.internal.config.SettingsSection settings;
 
     /**
      * @param command        the command to run
@@ -48,7 +48,8 @@ public final class ExecutionContext implements CommandContext {
      * @param progress       receives checked progress reports
      * @param settings       the config section of the action's prefix
      */
-    public ExecutionContext(Command command, int maxOutputBytes, ProgressSink progress, java.util.Map<String, Object> settings) {
+    public ExecutionContext(Command command, int maxOutputBytes, ProgressSink progress,
+            agent.core.internal.config.SettingsSection settings) {
         this.command = command;
         this.settings = settings;
         this.params = new ParamsImpl(command.params());
@@ -77,7 +78,10 @@ public final class ExecutionContext implements CommandContext {
     }
 
     @Override
-    public java.util.Map<String, Object> settings() { return settings; }
+    public java.util.Map<String, Object> settings() { return settings.raw(); }
+
+    @Override
+    public <T> T settings(Class<T> type) { return settings.as(type); }
 
     @Override
     public boolean isCancelled() { return stopReason != null; }

@@ -36,9 +36,17 @@ public final class HandlerRegistry {
         final String bundle;
         final int ranking;
         final long serviceId;
+        /** Whether every action of the handler supports dry runs ({@link CommandHandler#DRY_RUN}). */
+        final boolean dryRun;
 
         Registration(CommandHandler handler, List<String> actions, String concurrencyKey, String bundle, int ranking,
                 long serviceId) {
+            this(handler, actions, concurrencyKey, bundle, ranking, serviceId, false);
+        }
+
+        Registration(CommandHandler handler, List<String> actions, String concurrencyKey, String bundle, int ranking,
+                long serviceId, boolean dryRun) {
+            this.dryRun = dryRun;
             this.handler = handler;
             this.actions = actions;
             this.concurrencyKey = concurrencyKey;
@@ -60,7 +68,8 @@ public final class HandlerRegistry {
         add(new Registration(handler, actionsOf(ref.getProperty(CommandHandler.ACTIONS)),
             stringOrNull(ref.getProperty(CommandHandler.CONCURRENCY_KEY)), ref.getBundle().getSymbolicName()
                 + " " + ref.getBundle().getVersion(), rank instanceof Integer ? (Integer) rank : 0,
-            (Long) ref.getProperty("service.id")));
+            (Long) ref.getProperty("service.id"), Boolean.TRUE.equals(ref.getProperty(CommandHandler.DRY_RUN))
+                || "true".equals(ref.getProperty(CommandHandler.DRY_RUN))));
     }
 
     void removeHandler(CommandHandler handler, ServiceReference<CommandHandler> ref) {

@@ -12,14 +12,15 @@ final class Limits {
     final Duration stopGrace;
 
     /** Config sections by plugin prefix ({@code disk} → {@code {"fstab": ...}}), handed to handlers. */
-    final java.util.Map<String, java.util.Map<String, Object>> settings;
+    final java.util.function.Function<String, agent.core.internal.config.SettingsSection> settings;
 
     Limits(int workers, int maxCommandSeconds, int maxOutputBytes, Duration retention, Duration stopGrace) {
-        this(workers, maxCommandSeconds, maxOutputBytes, retention, stopGrace, java.util.Map.of());
+        this(workers, maxCommandSeconds, maxOutputBytes, retention, stopGrace,
+            prefix -> new agent.core.internal.config.SettingsSection(prefix, java.util.Map.of(), null));
     }
 
     Limits(int workers, int maxCommandSeconds, int maxOutputBytes, Duration retention, Duration stopGrace,
-            java.util.Map<String, java.util.Map<String, Object>> settings) {
+            java.util.function.Function<String, agent.core.internal.config.SettingsSection> settings) {
         this.settings = settings;
         this.workers = workers;
         this.maxCommandSeconds = maxCommandSeconds;

@@ -21,6 +21,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import agent.api.Command;
+import agent.api.CommandException;
+import agent.api.CommandRefusedException;
+import agent.api.ErrorCode;
 import agent.api.CommandHandler;
 import agent.api.ProcessSpec;
 import agent.api.Result;
@@ -315,8 +318,51 @@ class DispatcherTest {
             Result r = run(c);
             assertThat(r.status()).isEqualTo(Status.REJECTED);
             assertThat(r.error()).isEqualTo("expired");
+            assertThat(r.errorCode()).isEqualTo(ErrorCode.EXPIRED);
             assertThat(r.startedAt()).isNull();
         }
+    }
+
+    @Test
+    void everyResultThatDidNotSucceedCarriesAnErrorCode() throws Exception {
+        register("test.fail", null, ctx -> { throw new CommandException("disk full"); });
+        register("test.bug", null, ctx -> { throw new IllegalStateException("oops"); });
+        register("test.busy", null, ctx -> { throw new CommandRefusedException("apt is locked", ErrorCode.BUSY); });
+        assertThat(run(cmd("nope.missing", Map.of())).errorCode()).isEqualTo(ErrorCode.UNKNOWN_ACTION);
+        assertThat(run(cmd("agent.ping", Map.of("sleepMs", "soon"))).errorCode()).isEqualTo(ErrorCode.INVALID_PARAM);
+        assertThat(run(cmd("test.fail", Map.of())).errorCode()).isEqualTo(ErrorCode.FAILED);
+        assertThat(run(cmd("test.bug", Map.of())).errorCode()).isEqualTo(ErrorCode.HANDLER_ERROR);
+        Result busy = run(cmd("test.busy", Map.of()));
+        assertThat(busy.status()).isEqualTo(Status.REJECTED);
+        assertThat(busy.errorCode()).isEqualTo(ErrorCode.BUSY);
+        Command slow = new Command(UUID.randomUUID().toString(), "agent.ping", Map.of("sleepMs", 60_000L), 1, Instant.now(), null);
+        assertThat(run(slow).errorCode()).isEqualTo(ErrorCode.TIMED_OUT);
+        assertThat(run(cmd("agent.ping", Map.of())).errorCode()).isNull();
+        // and the store keeps it
+        assertThat(store.get(busy.id()).orElseThrow().result().errorCode()).isEqualTo(ErrorCode.BUSY);
+    }
+
+    @Test
+    void aDryRunOfAnActionWithoutSupportIsRejectedAndNeverReachesTheHandler() throws Exception {
+        AtomicInteger runs = new AtomicInteger();
+        register("test.count", null, ctx -> runs.incrementAndGet());
+        Command dry = new Command(UUID.randomUUID().toString(), "test.count", Map.of(), null, Instant.now(), null, true);
+        Result r = run(dry);
+        assertThat(r.status()).isEqualTo(Status.REJECTED);
+        assertThat(r.errorCode()).isEqualTo(ErrorCode.DRY_RUN_UNSUPPORTED);
+        assertThat(r.error()).isEqualTo("action 'test.count' does not support dry runs; nothing was run");
+        assertThat(runs.get()).isZero();
+    }
+
+    @Test
+    void aDryRunReachesAHandlerThatSupportsIt() throws Exception {
+        registry.add(new HandlerRegistry.Registration(ctx -> Map.of("dryRun", ctx.dryRun(), "changed", true),
+            List.of("test.change"), null, "test", 0, ++serviceIds, true));
+        Command dry = new Command(UUID.randomUUID().toString(), "test.change", Map.of(), null, Instant.now(), null, true);
+        Result r = run(dry);
+        assertThat(r.status()).isEqualTo(Status.SUCCEEDED);
+        assertThat(r.data()).isEqualTo(Map.of("dryRun", true, "changed", true));
+        assertThat(store.get(r.id()).orElseThrow().command().dryRun()).isTrue();
     }
 
     @Test

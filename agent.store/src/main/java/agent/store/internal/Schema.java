@@ -33,6 +33,10 @@ final class Schema {
         "CREATE INDEX commands_by_status ON commands(status)",
         "CREATE INDEX commands_by_received ON commands(received_at)",
         "CREATE INDEX commands_outbox ON commands(finished_at) WHERE delivered = 0 AND finished_at IS NOT NULL"
+    }, new String[] {
+        // agent.api 1.2: dry runs and machine-readable error codes
+        "ALTER TABLE commands ADD COLUMN dry_run INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE commands ADD COLUMN error_code TEXT"
     });
 
     static final int CURRENT = MIGRATIONS.size();

@@ -42,7 +42,7 @@ public final class SqliteCommandStore implements CommandStore {
     private static final Logger LOG = Logger.getLogger("agent.store");
     private static final int MAX_BATCH = 256;
     private static final String COLUMNS = "id, action, params, timeout_seconds, issued_at, expires_at, source, status,"
-        + " received_at, started_at, finished_at, exit_code, output, output_truncated, error, data, delivered";
+        + " received_at, started_at, finished_at, exit_code, output, output_truncated, error, data, delivered, dry_run, error_code";
 
     @FunctionalInterface
     private interface Work<T> {
@@ -115,7 +115,7 @@ public final class SqliteCommandStore implements CommandStore {
 
     private static Admission admitOne(Connection c, Command command, String source) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("INSERT INTO commands (id, action, params, timeout_seconds,"
-            + " issued_at, expires_at, source, status, received_at) VALUES (?,?,?,?,?,?,?,?,?)"
+            + " issued_at, expires_at, source, status, received_at, dry_run) VALUES (?,?,?,?,?,?,?,?,?,?)"
             + " ON CONFLICT(id) DO NOTHING")) {
             ps.setString(1, command.id());
             ps.setString(2, command.action());
@@ -126,6 +126,7 @@ public final class SqliteCommandStore implements CommandStore {
             ps.setString(7, source);
             ps.setString(8, Status.RECEIVED.wireName());
             ps.setLong(9, System.currentTimeMillis());
+            ps.setInt(10, command.dryRun() ? 1 : 0);
             if (ps.executeUpdate() == 1) return new Admission(Admission.Kind.NEW, Status.RECEIVED, null);
         }
         CommandRecord existing = select(c, command.id())
@@ -154,7 +155,7 @@ public final class SqliteCommandStore implements CommandStore {
     public void finish(Result r) {
         int n = write(c -> {
             try (PreparedStatement ps = c.prepareStatement("UPDATE commands SET status = ?, started_at = ?,"
-                + " finished_at = ?, exit_code = ?, output = ?, output_truncated = ?, error = ?, data = ?"
+                + " finished_at = ?, exit_code = ?, output = ?, output_truncated = ?, error = ?, data = ?, error_code = ?"
                 + " WHERE id = ? AND status IN (?, ?)")) {
                 ps.setString(1, r.status().wireName());
                 setInstant(ps, 2, r.startedAt());
@@ -164,9 +165,10 @@ public final class SqliteCommandStore implements CommandStore {
                 ps.setInt(6, r.outputTruncated() ? 1 : 0);
                 ps.setString(7, r.error());
                 ps.setString(8, r.data() == null ? null : Json.write(r.data()));
-                ps.setString(9, r.id());
-                ps.setString(10, Status.RECEIVED.wireName());
-                ps.setString(11, Status.RUNNING.wireName());
+                ps.setString(9, r.errorCode() == null ? null : r.errorCode().wireName());
+                ps.setString(10, r.id());
+                ps.setString(11, Status.RECEIVED.wireName());
+                ps.setString(12, Status.RUNNING.wireName());
                 return ps.executeUpdate();
             }
         });
@@ -186,11 +188,13 @@ public final class SqliteCommandStore implements CommandStore {
                 }
             }
             try (PreparedStatement ps = c.prepareStatement(
-                "UPDATE commands SET status = ?, finished_at = ?, error = ?, output = COALESCE(output, '') WHERE status = ?")) {
+                "UPDATE commands SET status = ?, finished_at = ?, error = ?, error_code = ?, output = COALESCE(output, '')"
+                + " WHERE status = ?")) {
                 ps.setString(1, Status.INTERRUPTED.wireName());
                 ps.setLong(2, now);
                 ps.setString(3, reason);
-                ps.setString(4, Status.RUNNING.wireName());
+                ps.setString(4, agent.api.ErrorCode.INTERRUPTED.wireName());
+                ps.setString(5, Status.RUNNING.wireName());
                 ps.executeUpdate();
             }
             List<Result> interrupted = new ArrayList<>();
@@ -400,14 +404,15 @@ public final class SqliteCommandStore implements CommandStore {
     private static CommandRecord record(ResultSet rs) throws SQLException {
         String id = rs.getString("id");
         Command command = new Command(id, rs.getString("action"), Json.readMap(rs.getString("params")),
-            getInteger(rs, "timeout_seconds"), getInstant(rs, "issued_at"), getInstant(rs, "expires_at"));
+            getInteger(rs, "timeout_seconds"), getInstant(rs, "issued_at"), getInstant(rs, "expires_at"),
+            rs.getInt("dry_run") != 0);
         Status status = Status.fromWire(rs.getString("status"));
         Instant startedAt = getInstant(rs, "started_at");
         Result result = null;
         if (status.isTerminal()) {
             result = new Result(id, status, getInteger(rs, "exit_code"), rs.getString("output"),
-                rs.getInt("output_truncated") != 0, rs.getString("error"), Json.read(rs.getString("data")), startedAt,
-                getInstant(rs, "finished_at"));
+                rs.getInt("output_truncated") != 0, rs.getString("error"), agent.api.ErrorCode.fromWire(rs.getString("error_code")),
+                Json.read(rs.getString("data")), startedAt, getInstant(rs, "finished_at"));
         }
         return new CommandRecord(command, rs.getString("source"), status, getInstant(rs, "received_at"), startedAt,
             result, rs.getInt("delivered") != 0);
