@@ -87,6 +87,22 @@ public interface CommandContext {
     default boolean dryRun() { return command().dryRun(); }
 
     /**
+     * Records, durably and before this returns, how this command is to end if the agent stops while it runs: a
+     * command that is about to reboot the host (a script's exit code 194) says here what to report once the agent is
+     * back. After such a restart the command is not {@code interrupted} and never runs again: it ends with this
+     * status, error text and data. Called again, the later record replaces the earlier one.
+     *
+     * @param status a terminal status, usually {@link Status#SUCCEEDED}
+     * @param error  the error text for a status other than succeeded (its code is then {@link ErrorCode#FAILED}); null
+     *               for succeeded (a note goes into the data)
+     * @param data   structured data as a handler would return it, may be null
+     * @throws IllegalArgumentException if the status is not terminal or the data is not JSON-compatible
+     * @throws java.io.UncheckedIOException if it cannot be recorded (the command should then fail rather than reboot)
+     * @since 1.2
+     */
+    void resultOnRestart(Status status, String error, Object data);
+
+    /**
      * Sets the exit code reported in the result (for example a script's).
      *
      * @param exitCode the exit code

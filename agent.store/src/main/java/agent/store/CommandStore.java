@@ -57,7 +57,19 @@ public interface CommandStore extends AutoCloseable {
     void finish(Result result);
 
     /**
-     * Start-up recovery: every {@code running} command becomes {@code interrupted} with this reason.
+     * Records how a running command ends if the agent stops before it finishes (agent.api
+     * {@code CommandContext.resultOnRestart}): {@link #recover} then finishes it with this result (its times
+     * replaced) instead of {@code interrupted}.
+     *
+     * @param result what to report; its id names the command, which must be {@code running}
+     * @throws StoreException if the command is not running
+     * @since 2.0
+     */
+    void resultOnRestart(Result result);
+
+    /**
+     * Start-up recovery: every {@code running} command becomes {@code interrupted} with this reason, unless it
+     * recorded a {@link #resultOnRestart}.
      *
      * @param reason error text of the interrupted results, naming the restart
      * @return the interrupted results and the commands still {@code received}, to be run

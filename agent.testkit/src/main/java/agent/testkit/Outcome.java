@@ -18,8 +18,11 @@ public final class Outcome {
     private final Throwable exception;
     private final List<Progress> progress;
     private final List<List<String>> executed;
+    private final Result restartPlan;
 
-    Outcome(Command command, Result result, Throwable exception, List<Progress> progress, List<List<String>> executed) {
+    Outcome(Command command, Result result, Throwable exception, List<Progress> progress, List<List<String>> executed,
+            Result restartPlan) {
+        this.restartPlan = restartPlan;
         this.command = command;
         this.result = result;
         this.exception = exception;
@@ -116,6 +119,13 @@ public final class Outcome {
 
     /** @return the progress reports, in order */
     public List<Progress> progress() { return progress; }
+
+    /**
+     * @return what the handler last asked to be reported if the agent restarted while it ran
+     *         ({@code CommandContext.resultOnRestart}): status, error and data; null if it did not ask
+     * @since 1.2
+     */
+    public Result resultOnRestart() { return restartPlan; }
 
     /** @return the argument arrays of the processes the handler asked to run, in order */
     public List<List<String>> executed() { return executed; }

@@ -61,4 +61,7 @@ final class RecordingContext implements CommandContext {
 
     @Override
     public void exitCode(int exitCode) { real.exitCode(exitCode); }
+
+    @Override
+    public void resultOnRestart(agent.api.Status status, String error, Object data) { real.resultOnRestart(status, error, data); }
 }

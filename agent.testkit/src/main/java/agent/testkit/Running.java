@@ -33,6 +33,7 @@ public final class Running {
     private final List<Progress> progress = new CopyOnWriteArrayList<>();
     private final CompletableFuture<Outcome> outcome = new CompletableFuture<>();
     private volatile Error fatal;
+    private final java.util.concurrent.atomic.AtomicReference<Result> restartPlan = new java.util.concurrent.atomic.AtomicReference<>();
     private volatile ScheduledFuture<?> watchdog;
 
     /** The timeouts and stop graces of every run: one daemon thread, like the agent's timer. */
@@ -44,7 +45,8 @@ public final class Running {
         this.stopGrace = stopGrace;
         this.context = new ExecutionContext(command, maxOutputBytes,
             (id, percent, message) -> progress.add(new Progress(percent, message)),
-            new agent.core.internal.config.SettingsSection(settingsKey(command.action()), settings, null));
+            new agent.core.internal.config.SettingsSection(settingsKey(command.action()), settings, null),
+            restartPlan::set);
         this.view = new RecordingContext(context);
     }
 
@@ -120,7 +122,7 @@ public final class Running {
     private void finish(Result result, Throwable thrown) {
         ScheduledFuture<?> w = watchdog;
         if (w != null) w.cancel(false); // a finished run holds no timer (nor its output buffers) until the timeout
-        outcome.complete(new Outcome(command, result, thrown, List.copyOf(progress), view.executed()));
+        outcome.complete(new Outcome(command, result, thrown, List.copyOf(progress), view.executed(), restartPlan.get()));
     }
 
     /** Cancels the run as a {@code cancel} from the server does: its processes are killed, its thread interrupted. */

@@ -398,7 +398,7 @@ final class Dispatcher implements AutoCloseable {
         String prefix = c.action().substring(0, c.action().indexOf('.'));
         ExecutionContext ctx = new ExecutionContext(c, limits.maxOutputBytes,
             (id, pct, msg) -> listeners.forEach(l -> l.progress(id, pct, msg)),
-            limits.settings.apply(prefix));
+            limits.settings.apply(prefix), store::resultOnRestart);
         job.context = ctx;
         if (job.cancelRequested) { // cancelled before it was marked running: it never starts
             finish(job, Result.notRun(c.id(), ErrorCode.CANCELLED, "cancelled before it started", now()));

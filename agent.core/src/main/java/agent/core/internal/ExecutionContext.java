@@ -41,6 +41,8 @@ public final class ExecutionContext implements CommandContext {
     private Thread worker; // guarded by this
 
     private final agent.core.internal.config.SettingsSection settings;
+    /** Where {@link #resultOnRestart} records go: the store, durably. */
+    private final java.util.function.Consumer<agent.api.Result> restartPlans;
 
     /**
      * @param command        the command to run
@@ -50,6 +52,21 @@ public final class ExecutionContext implements CommandContext {
      */
     public ExecutionContext(Command command, int maxOutputBytes, ProgressSink progress,
             agent.core.internal.config.SettingsSection settings) {
+        this(command, maxOutputBytes, progress, settings, r -> {
+            throw new IllegalStateException("this context cannot record a result for a restart");
+        });
+    }
+
+    /**
+     * @param command        the command to run
+     * @param maxOutputBytes output kept (first and last halves)
+     * @param progress       receives checked progress reports
+     * @param settings       the config section of the action's prefix
+     * @param restartPlans   records {@link #resultOnRestart} durably before returning
+     */
+    public ExecutionContext(Command command, int maxOutputBytes, ProgressSink progress,
+            agent.core.internal.config.SettingsSection settings, java.util.function.Consumer<agent.api.Result> restartPlans) {
+        this.restartPlans = restartPlans;
         this.command = command;
         this.settings = settings;
         this.params = new ParamsImpl(command.params());
@@ -100,6 +117,18 @@ public final class ExecutionContext implements CommandContext {
 
     @Override
     public void exitCode(int code) { this.exitCode = code; }
+
+    @Override
+    public void resultOnRestart(Status status, String error, Object data) {
+        if (!status.isTerminal()) throw new IllegalArgumentException("resultOnRestart needs a terminal status, got " + status);
+        if (status == Status.SUCCEEDED && error != null) {
+            throw new IllegalArgumentException("resultOnRestart: a success carries no error; put a note in the data");
+        }
+        agent.core.internal.events.EventData.checkValues("resultOnRestart data", data);
+        java.time.Instant now = java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
+        restartPlans.accept(new agent.api.Result(command.id(), status, exitCode, "", false, error,
+            status == Status.SUCCEEDED ? null : agent.api.ErrorCode.FAILED, data, now, now));
+    }
 
     /** @param t the thread that runs the handler: a stop interrupts it */
     public synchronized void runningOn(Thread t) { this.worker = t; }

@@ -36,7 +36,9 @@ final class Schema {
     }, new String[] {
         // agent.api 1.2: dry runs and machine-readable error codes
         "ALTER TABLE commands ADD COLUMN dry_run INTEGER NOT NULL DEFAULT 0",
-        "ALTER TABLE commands ADD COLUMN error_code TEXT"
+        "ALTER TABLE commands ADD COLUMN error_code TEXT",
+        // the result a running command asked for if the agent stops (a reboot it requested)
+        "ALTER TABLE commands ADD COLUMN on_restart TEXT"
     });
 
     static final int CURRENT = MIGRATIONS.size();

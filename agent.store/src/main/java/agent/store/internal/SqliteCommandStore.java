@@ -177,9 +177,29 @@ public final class SqliteCommandStore implements CommandStore {
     }
 
     @Override
+    public void resultOnRestart(Result r) {
+        Map<String, Object> planned = new java.util.LinkedHashMap<>();
+        planned.put("status", r.status().wireName());
+        planned.put("error", r.error());
+        planned.put("errorCode", r.errorCode() == null ? null : r.errorCode().wireName());
+        planned.put("data", r.data());
+        String json = Json.write(planned);
+        int n = write(c -> {
+            try (PreparedStatement ps = c.prepareStatement("UPDATE commands SET on_restart = ? WHERE id = ? AND status = ?")) {
+                ps.setString(1, json);
+                ps.setString(2, r.id());
+                ps.setString(3, Status.RUNNING.wireName());
+                return ps.executeUpdate();
+            }
+        });
+        if (n != 1) throw new StoreException("command " + r.id() + " cannot record a result for a restart: it is " + describe(r.id()));
+    }
+
+    @Override
     public Recovery recover(String reason) {
         return write(c -> {
             long now = System.currentTimeMillis();
+            finishPlannedRestarts(c, now);
             List<String> running = new ArrayList<>();
             try (PreparedStatement ps = c.prepareStatement("SELECT id FROM commands WHERE status = ? ORDER BY received_at")) {
                 ps.setString(1, Status.RUNNING.wireName());
@@ -236,6 +256,32 @@ public final class SqliteCommandStore implements CommandStore {
                 return ps.executeUpdate();
             }
         });
+    }
+
+    /** Running commands that said how they end on a restart (a reboot they asked for) end so, not interrupted. */
+    private static void finishPlannedRestarts(Connection c, long now) throws SQLException {
+        Map<String, String> planned = new java.util.LinkedHashMap<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT id, on_restart FROM commands WHERE status = ? AND on_restart IS NOT NULL")) {
+            ps.setString(1, Status.RUNNING.wireName());
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) planned.put(rs.getString(1), rs.getString(2));
+            }
+        }
+        try (PreparedStatement ps = c.prepareStatement("UPDATE commands SET status = ?, finished_at = ?, error = ?,"
+            + " error_code = ?, data = ?, output = COALESCE(output, '') WHERE id = ?")) {
+            for (Map.Entry<String, String> e : planned.entrySet()) {
+                Map<String, Object> p = Json.readMap(e.getValue());
+                ps.setString(1, (String) p.get("status"));
+                ps.setLong(2, now);
+                ps.setString(3, (String) p.get("error"));
+                ps.setString(4, (String) p.get("errorCode"));
+                ps.setString(5, p.get("data") == null ? null : Json.write(p.get("data")));
+                ps.setString(6, e.getKey());
+                ps.addBatch();
+            }
+            ps.executeBatch();
+        }
+        if (!planned.isEmpty()) LOG.info("commands that asked for a restart finished as they planned: " + planned.keySet());
     }
 
     // ---- reads --------------------------------------------------------------------------------------

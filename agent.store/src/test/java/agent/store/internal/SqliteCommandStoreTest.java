@@ -163,6 +163,30 @@ class SqliteCommandStoreTest {
         });
         assertThat(rec.toRun()).extracting(c -> c.command().id()).containsExactly("wait");
         assertThat(store.outbox(10)).extracting(Result::id).containsExactly("run");
+        assertThat(store.get("run").orElseThrow().result().errorCode()).isEqualTo(agent.api.ErrorCode.INTERRUPTED);
+    }
+
+    @Test
+    void aRunningCommandThatPlannedItsRestartEndsAsPlannedAndNeverRunsAgain() {
+        open();
+        store.admit(cmd("reboot"), "server");
+        Instant started = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
+        store.markRunning("reboot", started);
+        store.resultOnRestart(new Result("reboot", Status.SUCCEEDED, 194, "", false, null, null,
+            java.util.Map.of("note", "rebooted as the script asked"), started, started));
+        store.close();
+
+        open(); // the agent comes back after the reboot
+        Recovery rec = store.recover("agent restarted while the command ran");
+        assertThat(rec.interrupted()).isEmpty();
+        assertThat(rec.toRun()).isEmpty();
+        Result r = store.get("reboot").orElseThrow().result();
+        assertThat(r.status()).isEqualTo(Status.SUCCEEDED);
+        assertThat(r.data()).isEqualTo(java.util.Map.of("note", "rebooted as the script asked"));
+        assertThat(r.startedAt()).isEqualTo(started);
+        assertThat(store.outbox(10)).extracting(Result::id).containsExactly("reboot");
+        assertThatThrownBy(() -> store.resultOnRestart(r)).isInstanceOf(agent.store.StoreException.class)
+            .hasMessageContaining("it is succeeded");
     }
 
     @Test

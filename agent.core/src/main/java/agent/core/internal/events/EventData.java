@@ -29,7 +29,7 @@ public final class EventData {
      */
     public static JsonElement check(String kind, Object data) {
         Event.checkKind(kind);
-        checkValues("data", data);
+        checkValues("event data", data);
         JsonElement tree = GSON.toJsonTree(data);
         int bytes = GSON.toJson(tree).getBytes(StandardCharsets.UTF_8).length;
         if (bytes > Events.MAX_DATA_BYTES) {
@@ -39,11 +39,16 @@ public final class EventData {
         return tree;
     }
 
-    private static void checkValues(String path, Object v) {
+    /**
+     * @param path names the value in messages, e.g. {@code data}
+     * @param v    a value that must be made of JSON values only
+     * @throws IllegalArgumentException naming the first value that is not
+     */
+    public static void checkValues(String path, Object v) {
         if (v == null || v instanceof String || v instanceof Boolean) return;
         if (v instanceof Number) {
             double d = ((Number) v).doubleValue();
-            if (Double.isNaN(d) || Double.isInfinite(d)) throw new IllegalArgumentException("event " + path + " is " + v + ", which JSON cannot hold");
+            if (Double.isNaN(d) || Double.isInfinite(d)) throw new IllegalArgumentException(path + " is " + v + ", which JSON cannot hold");
             return;
         }
         if (v instanceof List) {
@@ -53,12 +58,12 @@ public final class EventData {
         }
         if (v instanceof Map) {
             for (Map.Entry<?, ?> e : ((Map<?, ?>) v).entrySet()) {
-                if (!(e.getKey() instanceof String)) throw new IllegalArgumentException("event " + path + " has a key that is not a string: " + e.getKey());
+                if (!(e.getKey() instanceof String)) throw new IllegalArgumentException(path + " has a key that is not a string: " + e.getKey());
                 checkValues(path + "." + e.getKey(), e.getValue());
             }
             return;
         }
-        throw new IllegalArgumentException("event " + path + " must hold only null, String, Number, Boolean, List and Map, but is a "
+        throw new IllegalArgumentException(path + " must hold only null, String, Number, Boolean, List and Map, but is a "
             + v.getClass().getName());
     }
 }
