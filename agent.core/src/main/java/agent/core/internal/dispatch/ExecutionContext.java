@@ -169,6 +169,8 @@ public final class ExecutionContext implements CommandContext {
         if (spec.stdin() == null) pb.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
         if (spec.directory() != null) pb.directory(spec.directory().toFile());
         if (spec.clearsEnvironment()) pb.environment().clear();
+        // the agent's own: its config overrides (an enrolment token may be one) and systemd's notify socket
+        pb.environment().keySet().removeIf(k -> k.startsWith("OUTPOST_") || k.equals("NOTIFY_SOCKET"));
         pb.environment().putAll(spec.environment());
         // resolved here, so a missing program is an error naming it (not a wrapper's exit code 127)
         java.util.List<String> argv = new java.util.ArrayList<>(spec.command());

@@ -119,16 +119,25 @@ public final class AgentMain implements Callable<Integer> {
             }
         }, "outpost-shutdown"));
         CommandStore store;
+        DataDirLock lock;
         try {
             Files.createDirectories(config.dataDir);
             setOwnerOnly(config.dataDir);
-            store = stores.open(config.dataDir, inv.resetStore);
+            lock = DataDirLock.take(config, context);
+        } catch (ConfigException e) {
+            System.err.println("outpost: " + e.getMessage());
+            closed.countDown();
+            return 2;
         } catch (IOException e) {
             System.err.println("outpost: config key 'data_dir': cannot create " + config.dataDir + ": " + e.getMessage());
             closed.countDown();
             return 2;
+        }
+        try {
+            store = stores.open(config.dataDir, inv.resetStore);
         } catch (StoreException e) {
             System.err.println("outpost: " + e.getMessage());
+            lock.close();
             closed.countDown();
             return 2;
         }
@@ -137,6 +146,7 @@ public final class AgentMain implements Callable<Integer> {
         if (bad != null) {
             System.err.println("outpost: " + bad.getMessage());
             store.close();
+            lock.close();
             closed.countDown();
             return 2;
         }
@@ -151,6 +161,7 @@ public final class AgentMain implements Callable<Integer> {
             ServerConnection server = config.connects() ? await(ServerConnection.class) : null;
             LOG.info("ready: agent " + config.agentId + ", mode " + config.mode.wireName() + ", " + registry.actions().size()
                 + " actions, data dir " + config.dataDir + sinceLaunch());
+            if (config.mode == Mode.RUN) SystemdNotify.ready();
             return run(inv, config, dispatcher, store, server);
         } catch (ConfigException e) {
             System.err.println("outpost: " + e.getMessage());
@@ -171,6 +182,8 @@ public final class AgentMain implements Callable<Integer> {
             unregister(configService);
             unregister(storeService);
             store.close();
+            lock.close();
+            Logging.reattach();
             LOG.info("stopped");
             closed.countDown();
         }

@@ -6,7 +6,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.util.logging.ConsoleHandler;
 import java.util.logging.Formatter;
 import java.util.logging.Handler;
 import java.util.logging.Level;
@@ -33,6 +32,9 @@ final class Logging {
     static final String FORMAT = "%1$tFT%1$tT.%1$tL%1$tz %4$s %3$s: %5$s%6$s%n";
     private static final String FORMAT_PROPERTY = "java.util.logging.SimpleFormatter.format";
 
+    /** The handlers this run installed: put back if the JVM's shutdown hook took them off before the last lines. */
+    private static volatile Handler[] installed = new Handler[0];
+
     private Logging() {}
 
     static void configure(AgentConfig c) {
@@ -52,18 +54,64 @@ final class Logging {
         }
         root.setLevel(level);
         Formatter f = new SimpleFormatter();
-        ConsoleHandler console = new ConsoleHandler();
+        // under systemd the journal keeps its own time; it reads the level from a <N> prefix (sd-daemon(3))
+        Handler console = new Console(System.getenv("JOURNAL_STREAM") != null ? new Journal() : f);
         console.setLevel(level);
-        console.setFormatter(f);
         root.addHandler(console);
+        installed = new Handler[] {console};
         try {
             Files.createDirectories(c.logDir);
             Handler file = new RotatingFile(c.logDir.resolve("agent.log"), c.logFileBytes, c.logFiles);
             file.setFormatter(f);
             file.setLevel(level);
             root.addHandler(file);
+            installed = new Handler[] {console, file};
         } catch (IOException | SecurityException e) {
             root.warning("cannot write the log file in " + c.logDir + " (" + e.getMessage() + "); logging to stderr only");
+        }
+    }
+
+    /**
+     * On SIGTERM the JVM's logging shutdown hook takes every handler off while the agent still closes its store: the
+     * last lines ("stopped") would be lost. The handlers ignore that close (see {@link Console}), and this puts them
+     * back before those lines.
+     */
+    static void reattach() {
+        Logger root = LogManager.getLogManager().getLogger("");
+        if (root == null) return;
+        java.util.List<Handler> now = java.util.Arrays.asList(root.getHandlers());
+        for (Handler h : installed) if (!now.contains(h)) root.addHandler(h);
+    }
+
+    /** stderr; a close by the JVM's logging shutdown hook only flushes (the stream is the process's own). */
+    static final class Console extends StreamHandler {
+        Console(Formatter f) { super(System.err, f); }
+
+        @Override
+        public synchronized void publish(LogRecord record) {
+            super.publish(record);
+            flush();
+        }
+
+        @Override
+        public synchronized void close() { flush(); }
+    }
+
+    /** The journal's form of a line: {@code <N>} (3 error, 4 warning, 6 info, 7 debug) before every line of it. */
+    static final class Journal extends Formatter {
+        @Override
+        public String format(LogRecord r) {
+            int v = r.getLevel().intValue();
+            String prefix = v >= Level.SEVERE.intValue() ? "<3>" : v >= Level.WARNING.intValue() ? "<4>"
+                : v >= Level.INFO.intValue() ? "<6>" : "<7>";
+            StringBuilder sb = new StringBuilder(prefix).append(r.getLevel().getName()).append(' ').append(r.getLoggerName())
+                .append(": ").append(formatMessage(r));
+            if (r.getThrown() != null) {
+                java.io.StringWriter trace = new java.io.StringWriter();
+                r.getThrown().printStackTrace(new java.io.PrintWriter(trace));
+                sb.append('\n').append(trace.toString().stripTrailing());
+            }
+            return sb.toString().replace("\n", "\n" + prefix) + "\n";
         }
     }
 
@@ -97,6 +145,10 @@ final class Logging {
             flush();
             if (out.written >= limit) rotate();
         }
+
+        /** A close by the JVM's logging shutdown hook only flushes: the agent may still have lines to write. */
+        @Override
+        public synchronized void close() { flush(); }
 
         private void rotate() {
             try {
