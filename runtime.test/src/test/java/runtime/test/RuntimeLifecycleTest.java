@@ -43,7 +43,7 @@ class RuntimeLifecycleTest {
 
             console.send("agent:exec echo.say '{\"message\":\"hi\"}'");
             assertThat(console.awaitStdout(PROMPT, T)).contains("\"status\": \"succeeded\"")
-                .contains("\"message\": \"hi\"").contains("plugin.echo 0.1.0");
+                .contains("\"message\": \"hi\"").contains("plugin.echo " + PluginJars.bundleVersion(Path.of(System.getProperty("plugin.echo.jar"))));
             console.send("agent:actions");
             assertThat(console.awaitStdout(PROMPT, T)).contains("echo.say").contains("agent.ping");
 

@@ -66,7 +66,8 @@ class ServerEndToEndTest {
     @Test
     void aPluginPushedThroughTheServerIsInstalledUpgradedAndRemovedOnARunningAgent() throws Exception {
         Path v1 = Path.of(System.getProperty("plugin.echo.jar"));
-        Path v2 = PluginJars.variant(dir, "0.2.0", null);
+        String second = PluginJars.above(v1, 2);
+        Path v2 = PluginJars.variant(dir, second, null);
         try (ServerProcess server = ServerProcess.start(dir.resolve("server"), 0);
              AgentProcess agent = agent(server, "websocket", "agent")) {
             String agentId = server.awaitAgent(T, true);
@@ -103,22 +104,22 @@ class ServerEndToEndTest {
             assertThat(results).hasSameSizeAs(during)
                 .allSatisfy(r -> assertThat(r.get("status").getAsString()).as(r.toString()).isEqualTo("succeeded"));
             assertThat(server.send(T, agentId, "echo.say", "{\"message\": \"v2\"}").get(0).getAsJsonObject("data")
-                .get("plugin").getAsString()).isEqualTo("plugin.echo 0.2.0");
+                .get("plugin").getAsString()).isEqualTo("plugin.echo " + second);
 
-            // a broken upgrade (an import nothing exports) is rolled back: 0.2.0 keeps answering
-            List<JsonObject> broken = pluginPush(server, agentId, "upgrade", PluginJars.variant(dir, "0.3.0",
+            // a broken upgrade (an import nothing exports) is rolled back: the second version keeps answering
+            List<JsonObject> broken = pluginPush(server, agentId, "upgrade", PluginJars.variant(dir, PluginJars.above(v1, 3),
                 "does.not.exist;version=\"[1,2)\"").toString());
             assertThat(broken.get(0).get("status").getAsString()).isEqualTo("failed");
-            assertThat(broken.get(0).get("error").getAsString()).contains("0.2.0 is back").contains("does.not.exist");
+            assertThat(broken.get(0).get("error").getAsString()).contains(second + " is back").contains("does.not.exist");
             assertThat(server.send(T, agentId, "echo.say", "{\"message\": \"still\"}").get(0).getAsJsonObject("data")
-                .get("plugin").getAsString()).isEqualTo("plugin.echo 0.2.0");
+                .get("plugin").getAsString()).isEqualTo("plugin.echo " + second);
         }
         // the installed state survives a restart of the agent, and the server hears it in the hello
         try (ServerProcess server = ServerProcess.start(dir.resolve("server"), 0);
              AgentProcess agent = agent(server, "websocket", "agent")) {
             String agentId = server.awaitAgent(T, true);
             assertThat(server.send(T, agentId, "echo.say", "{\"message\": \"after restart\"}").get(0)
-                .getAsJsonObject("data").get("plugin").getAsString()).isEqualTo("plugin.echo 0.2.0");
+                .getAsJsonObject("data").get("plugin").getAsString()).isEqualTo("plugin.echo " + second);
             assertThat(server.agents().toString()).contains("plugin.echo");
 
             assertThat(pluginPush(server, agentId, "remove", "plugin.echo").get(0).get("status").getAsString()).isEqualTo("succeeded");
