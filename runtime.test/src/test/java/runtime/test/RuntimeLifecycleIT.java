@@ -15,7 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The real runtime (exported jar, Felix, SCR, Gogo) with a plugin installed while it runs: its action routes at
  * once, stops routing when the bundle stops, and the bundle is still there after the framework restarts.
  */
-class RuntimeLifecycleTest {
+class RuntimeLifecycleIT {
     static final Duration T = Duration.ofSeconds(30);
     static final String PROMPT = "outpost> ";
 

@@ -28,7 +28,7 @@ import com.google.gson.JsonParser;
  * plugin.install / upgrade / remove in the real runtime. Each step is a separate offline run, so every state is
  * also checked across a restart of the framework.
  */
-class PluginLifecycleTest {
+class PluginLifecycleIT {
     static final Duration T = Duration.ofSeconds(60);
 
     @TempDir

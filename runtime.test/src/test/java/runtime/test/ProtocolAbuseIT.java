@@ -14,7 +14,7 @@ import org.junit.jupiter.api.io.TempDir;
 import com.google.gson.JsonObject;
 
 /** The real agent fed bad frames by a scripted server: it survives, stays correct and loses nothing. */
-class ProtocolAbuseTest {
+class ProtocolAbuseIT {
     static final Duration T = Duration.ofSeconds(30);
 
     @TempDir

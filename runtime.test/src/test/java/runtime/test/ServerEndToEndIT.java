@@ -30,7 +30,7 @@ import server.pki.Pem;
 import server.pki.Pki;
 
 /** The exported agent against the reference server on loopback, with the TLS material the server made. */
-class ServerEndToEndTest {
+class ServerEndToEndIT {
     static final Duration T = Duration.ofSeconds(60);
 
     @TempDir
