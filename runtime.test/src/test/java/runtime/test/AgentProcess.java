@@ -112,6 +112,17 @@ final class AgentProcess implements AutoCloseable {
         throw new AssertionError("no '" + text + "' on stderr within " + limit + "; stderr:\n" + stderr);
     }
 
+    /** Waits until stderr holds the text at least {@code count} times. */
+    void awaitStderrCount(String text, int count, Duration limit) throws InterruptedException {
+        long end = System.nanoTime() + limit.toNanos();
+        while (System.nanoTime() < end) {
+            if (stderr().split(java.util.regex.Pattern.quote(text), -1).length > count) return;
+            if (!process.isAlive()) break;
+            Thread.sleep(20);
+        }
+        throw new AssertionError(count + " times '" + text + "' on stderr not seen within " + limit + "; stderr:\n" + stderr);
+    }
+
     private static Thread pump(InputStream in, StringBuffer into) {
         Thread t = new Thread(() -> {
             byte[] buf = new byte[8192];
