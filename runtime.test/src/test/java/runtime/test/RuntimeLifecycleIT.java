@@ -15,7 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The real runtime (exported jar, Felix, SCR, Gogo) with a plugin installed while it runs: its action routes at
  * once, stops routing when the bundle stops, and the bundle is still there after the framework restarts.
  */
-class RuntimeLifecycleTest {
+class RuntimeLifecycleIT {
     static final Duration T = Duration.ofSeconds(30);
     static final String PROMPT = "outpost> ";
 
@@ -43,7 +43,7 @@ class RuntimeLifecycleTest {
 
             console.send("agent:exec echo.say '{\"message\":\"hi\"}'");
             assertThat(console.awaitStdout(PROMPT, T)).contains("\"status\": \"succeeded\"")
-                .contains("\"message\": \"hi\"").contains("plugin.echo 0.1.0");
+                .contains("\"message\": \"hi\"").contains("plugin.echo " + PluginJars.bundleVersion(Path.of(System.getProperty("plugin.echo.jar"))));
             console.send("agent:actions");
             assertThat(console.awaitStdout(PROMPT, T)).contains("echo.say").contains("agent.ping");
 

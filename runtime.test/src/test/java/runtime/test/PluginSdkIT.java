@@ -3,12 +3,8 @@ package runtime.test;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.HexFormat;
@@ -22,14 +18,17 @@ import org.junit.jupiter.api.io.TempDir;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 
+import build.test.NestedMaven;
+
 /**
  * The plugin SDK as an operator uses it: {@code bin/outpost-plugin new} makes a project, Maven builds it offline
- * against this reactor's freshly built artifacts (installed into a private local repository seeded from the user's,
- * never into the user's), and the jar is a bundle the exported agent installs and runs.
+ * against this reactor's freshly built artifacts (put into a private local repository; plugins and libraries are read
+ * from the user's local repository, which is never written; only what the build resolves is copied), and the jar is a
+ * bundle the exported agent installs and runs.
  */
-class PluginSdkTest {
+class PluginSdkIT {
     private static final Path HOME = AgentProcess.HOME;
-    private static final String VERSION = System.getProperty("outpost.version", "0.1.0-SNAPSHOT");
+    private static final String VERSION = System.getProperty("outpost.version");
     /** The reactor modules a plugin project needs: its API and the test kit, with what the kit stands on. */
     private static final List<String> MODULES = List.of("agent.api", "agent.transport", "agent.core", "agent.testkit");
 
@@ -38,7 +37,7 @@ class PluginSdkTest {
 
     @Test
     void aNewPluginProjectBuildsOfflineIntoABundleTheAgentRuns() throws Exception {
-        Path repo = privateRepository(dir.resolve("m2"));
+        NestedMaven maven = privateRepository(dir.resolve("m2"));
         Path project = dir.resolve("com.acme.hello");
 
         AgentProcess gen = command(Duration.ofSeconds(30), HOME.resolve("bin/outpost-plugin").toString(), "new", "com.acme.hello",
@@ -52,10 +51,9 @@ class PluginSdkTest {
         assertThat(project.resolve("src/test/java/com/acme/hello/internal/HelloHandlerTest.java")).exists();
 
         long t0 = System.nanoTime();
-        AgentProcess mvn = command(Duration.ofSeconds(240), maven(), "-B", "-o", "-Dmaven.repo.local=" + repo, "-f",
-            project.resolve("pom.xml").toString(), "package");
+        NestedMaven.Run mvn = maven.run(project, Duration.ofSeconds(240), "package");
         System.out.printf("offline Maven build of the new plugin project: %.1f s%n", (System.nanoTime() - t0) / 1e9);
-        assertThat(mvn.exitCode()).as("mvn package of the generated project:%n%s%s", mvn.stdout(), mvn.stderr()).isZero();
+        assertThat(mvn.exitCode()).as("mvn package of the generated project:%n%s", mvn.output()).isZero();
 
         // its tests ran, on the test kit
         String report = Files.readString(project.resolve("target/surefire-reports/TEST-com.acme.hello.internal.HelloHandlerTest.xml"));
@@ -67,7 +65,8 @@ class PluginSdkTest {
             Attributes m = j.getManifest().getMainAttributes();
             assertThat(m.getValue("Bundle-ManifestVersion")).isEqualTo("2");
             assertThat(m.getValue("Bundle-SymbolicName")).isEqualTo("com.acme.hello");
-            assertThat(m.getValue("Bundle-Version")).startsWith("1.0.0.");
+            // the same for every build of the snapshot: builds differ by content (sha256), not by a timestamp
+            assertThat(m.getValue("Bundle-Version")).isEqualTo("1.0.0.SNAPSHOT");
             assertThat(m.getValue("Import-Package")).containsPattern("agent\\.api;version=\"\\[1\\.[0-9]+,2\\)\"");
             assertThat(m.getValue("Require-Capability")).contains("osgi.extender=osgi.component");
             assertThat(m.getValue("Service-Component")).isEqualTo("OSGI-INF/com.acme.hello.internal.HelloHandler.xml");
@@ -122,10 +121,7 @@ class PluginSdkTest {
     private static AgentProcess command(Duration limit, String... argv) throws Exception {
         AgentProcess p = AgentProcess.startCommand(List.of(argv));
         p.process.getOutputStream().close();
-        assertThat(p.process.waitFor(limit.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS))
-            .as("%s finished within %s", List.of(argv), limit).isTrue();
-        Thread.sleep(100); // the pumps read the last bytes
-        return p;
+        return p.awaitExit(limit, String.join(" ", argv));
     }
 
     private JsonObject offline(Path data, String action, String params) throws Exception {
@@ -136,48 +132,17 @@ class PluginSdkTest {
         return JsonParser.parseString(a.stdout()).getAsJsonObject().getAsJsonArray("results").get(0).getAsJsonObject();
     }
 
-    /**
-     * A local repository for the nested build: a copy of the user's (all the plugins and libraries a build needs,
-     * offline), minus whatever io.outpost artifacts it holds, plus this reactor's as {@code mvn install} lays them out.
-     */
-    private static Path privateRepository(Path repo) throws IOException {
-        Path user = Path.of(System.getProperty("outpost.m2", System.getProperty("user.home") + "/.m2/repository"));
-        assertThat(user.resolve("biz/aQute/bnd/bnd-maven-plugin")).as("the user's Maven repository with the reactor's plugins")
-            .isDirectory();
-        Path skip = user.resolve("io/outpost");
-        Files.walkFileTree(user, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult preVisitDirectory(Path d, BasicFileAttributes attrs) throws IOException {
-                if (d.equals(skip)) return FileVisitResult.SKIP_SUBTREE;
-                Files.createDirectories(repo.resolve(user.relativize(d).toString()));
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult visitFile(Path f, BasicFileAttributes attrs) throws IOException {
-                Files.copy(f, repo.resolve(user.relativize(f).toString()), StandardCopyOption.COPY_ATTRIBUTES);
-                return FileVisitResult.CONTINUE;
-            }
-        });
-        install(repo, "outpost", HOME.resolve("pom.xml"), null);
+    /** The nested build's private local repository, holding this reactor's artifacts as {@code mvn install} lays them out. */
+    private static NestedMaven privateRepository(Path dir) throws IOException {
+        NestedMaven maven = NestedMaven.privateRepository(Files.createDirectories(dir),
+            Path.of(System.getProperty("outpost.m2", System.getProperty("user.home") + "/.m2/repository")));
+        maven.install("io.outpost", "outpost", VERSION, HOME.resolve("pom.xml"), null);
         for (String m : MODULES) {
             Path jar = HOME.resolve(m + "/target/" + m + "-" + VERSION + ".jar");
             assertThat(jar).as("the reactor's " + m + " (mvn package first)").exists();
-            install(repo, m, HOME.resolve(m + "/pom.xml"), jar);
+            maven.install("io.outpost", m, VERSION, HOME.resolve(m + "/pom.xml"), jar);
         }
-        return repo;
-    }
-
-    private static void install(Path repo, String artifactId, Path pom, Path jar) throws IOException {
-        Path d = Files.createDirectories(repo.resolve("io/outpost/" + artifactId + "/" + VERSION));
-        Files.copy(pom, d.resolve(artifactId + "-" + VERSION + ".pom"));
-        if (jar != null) Files.copy(jar, d.resolve(artifactId + "-" + VERSION + ".jar"));
-    }
-
-    private static String maven() {
-        String home = System.getProperty("maven.home");
-        if (home != null && Files.isExecutable(Path.of(home, "bin/mvn"))) return Path.of(home, "bin/mvn").toString();
-        return "mvn";
+        return maven;
     }
 
     private static String sha256(Path f) throws Exception {

@@ -16,7 +16,7 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 
 /** Offline mode of the exported agent: task file in, PROTOCOL.md §8 report out, nothing run twice. */
-class OfflineModeTest {
+class OfflineModeIT {
     static final Duration LIMIT = Duration.ofSeconds(60);
 
     @TempDir

@@ -28,7 +28,7 @@ import com.google.gson.JsonParser;
  * plugin.install / upgrade / remove in the real runtime. Each step is a separate offline run, so every state is
  * also checked across a restart of the framework.
  */
-class PluginLifecycleTest {
+class PluginLifecycleIT {
     static final Duration T = Duration.ofSeconds(60);
 
     @TempDir
@@ -68,8 +68,10 @@ class PluginLifecycleTest {
     @Test
     void pluginsAreInstalledUpgradedRolledBackAndRemovedWhileTheAgentRuns() throws Exception {
         Path v1 = Path.of(System.getProperty("plugin.echo.jar"));
-        Path v2 = variant("0.2.0", null);
-        Path broken = variant("0.3.0", "does.not.exist;version=\"[1,2)\"");
+        String built = PluginJars.bundleVersion(v1);
+        String second = PluginJars.above(v1, 2);
+        Path v2 = variant(second, null);
+        Path broken = variant(PluginJars.above(v1, 3), "does.not.exist;version=\"[1,2)\"");
         Path notAJar = AgentProcess.write(dir.resolve("plain.txt"), "not even a zip");
         Path notABundle = dir.resolve("plain.jar");
         Manifest plain = new Manifest();
@@ -85,7 +87,7 @@ class PluginLifecycleTest {
         assertThat(r.get("i1").getAsJsonObject("data").getAsJsonArray("actions").toString()).contains("echo.say");
         // the installed plugin survives the restart between runs
         r = run(cmd("s2", "echo.say", say), cmd("l1", "plugin.list", "{}"));
-        assertThat(r.get("s2").getAsJsonObject("data").get("plugin").getAsString()).startsWith("plugin.echo 0.1.0");
+        assertThat(r.get("s2").getAsJsonObject("data").get("plugin").getAsString()).isEqualTo("plugin.echo " + built);
         assertThat(r.get("l1").get("data").toString()).contains("\"bsn\":\"plugin.echo\"").contains("\"installedAtRuntime\":true");
 
         String wrongSha = "{\"url\": \"" + v2.toUri() + "\", \"sha256\": \"" + "0".repeat(64) + "\"}";
@@ -102,19 +104,19 @@ class PluginLifecycleTest {
             assertThat(r.get(refused).get("status").getAsString()).as(refused).isEqualTo("rejected");
         }
         assertThat(r.get("u1").get("status").getAsString()).as(r.get("u1").toString()).isEqualTo("succeeded");
-        assertThat(r.get("u1").getAsJsonObject("data").get("to").getAsString()).isEqualTo("0.2.0");
+        assertThat(r.get("u1").getAsJsonObject("data").get("to").getAsString()).isEqualTo(second);
 
         r = run(cmd("s3", "echo.say", say));
-        assertThat(r.get("s3").getAsJsonObject("data").get("plugin").getAsString()).isEqualTo("plugin.echo 0.2.0");
+        assertThat(r.get("s3").getAsJsonObject("data").get("plugin").getAsString()).isEqualTo("plugin.echo " + second);
         r = run(cmd("u2", "plugin.upgrade", jarParams(broken)));
         assertThat(r.get("u2").get("status").getAsString()).isEqualTo("failed");
-        assertThat(r.get("u2").get("error").getAsString()).contains("0.2.0 is back").contains("does.not.exist");
+        assertThat(r.get("u2").get("error").getAsString()).contains(second + " is back").contains("does.not.exist");
         r = run(cmd("s4", "echo.say", say));
         assertThat(r.get("s4").get("status").getAsString()).as(r.get("s4").toString()).isEqualTo("succeeded");
-        assertThat(r.get("s4").getAsJsonObject("data").get("plugin").getAsString()).isEqualTo("plugin.echo 0.2.0");
+        assertThat(r.get("s4").getAsJsonObject("data").get("plugin").getAsString()).isEqualTo("plugin.echo " + second);
 
         r = run(cmd("d1", "plugin.upgrade", jarParams(v1)), cmd("x2", "plugin.remove", "{\"bsn\": \"plugin.echo\"}"));
-        assertThat(r.get("d1").get("error").getAsString()).contains("older than the installed 0.2.0").contains("allowDowngrade");
+        assertThat(r.get("d1").get("error").getAsString()).contains("older than the installed " + second).contains("allowDowngrade");
         assertThat(r.get("d1").get("status").getAsString()).isEqualTo("rejected");
         assertThat(r.get("x2").get("status").getAsString()).isEqualTo("succeeded");
         r = run(cmd("s5", "echo.say", say));
@@ -124,19 +126,20 @@ class PluginLifecycleTest {
     @Test
     void aPluginThatCameWithTheAgentIsUpgradedRolledBackAndKeptAcrossRestarts() throws Exception {
         Path disk = Path.of(System.getProperty("plugin.disk.jar"));
-        Path newer = PluginJars.variant(disk, dir, "9.0.0", null);
-        Path broken = PluginJars.variant(disk, dir, "9.1.0", "does.not.exist;version=\"[1,2)\"");
+        String newerVersion = PluginJars.above(disk, 0);
+        Path newer = PluginJars.variant(disk, dir, newerVersion, null);
+        Path broken = PluginJars.variant(disk, dir, PluginJars.above(disk, 1), "does.not.exist;version=\"[1,2)\"");
         String list = "{}";
 
         Map<String, JsonObject> r = run(cmd("u1", "plugin.upgrade", jarParams(newer)), cmd("b1", "plugin.upgrade", jarParams(broken)));
         assertThat(r.get("u1").get("status").getAsString()).as(r.get("u1").toString()).isEqualTo("succeeded");
-        assertThat(r.get("u1").getAsJsonObject("data").get("from").getAsString()).startsWith("0.1.0");
+        assertThat(r.get("u1").getAsJsonObject("data").get("from").getAsString()).isEqualTo(PluginJars.bundleVersion(disk));
         assertThat(r.get("b1").get("status").getAsString()).isEqualTo("failed");
-        assertThat(r.get("b1").get("error").getAsString()).contains("9.0.0 is back").contains("does.not.exist");
+        assertThat(r.get("b1").get("error").getAsString()).contains(newerVersion + " is back").contains("does.not.exist");
 
-        // the launcher starts the agent with its built-in plugin.disk 0.1.0 embedded: the upgraded one must stay
+        // the launcher starts the agent with its built-in plugin.disk embedded: the upgraded one must stay
         r = run(cmd("l1", "plugin.list", "{}"), cmd("d1", "disk.list", list));
-        assertThat(r.get("l1").get("data").toString()).contains("{\"bsn\":\"plugin.disk\",\"version\":\"9.0.0\",\"state\":\"active\"");
+        assertThat(r.get("l1").get("data").toString()).contains("{\"bsn\":\"plugin.disk\",\"version\":\"" + newerVersion + "\",\"state\":\"active\"");
         assertThat(r.get("d1").get("status").getAsString()).as(r.get("d1").toString()).isEqualTo("succeeded");
     }
 

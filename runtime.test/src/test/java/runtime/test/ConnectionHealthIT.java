@@ -11,7 +11,7 @@ import org.junit.jupiter.api.io.TempDir;
 import com.google.gson.JsonObject;
 
 /** The real agent against a server that goes silent or refuses it: it notices, says why, and comes back. */
-class ConnectionHealthTest {
+class ConnectionHealthIT {
     static final Duration T = Duration.ofSeconds(30);
 
     @TempDir

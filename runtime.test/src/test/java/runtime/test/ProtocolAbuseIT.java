@@ -14,7 +14,7 @@ import org.junit.jupiter.api.io.TempDir;
 import com.google.gson.JsonObject;
 
 /** The real agent fed bad frames by a scripted server: it survives, stays correct and loses nothing. */
-class ProtocolAbuseTest {
+class ProtocolAbuseIT {
     static final Duration T = Duration.ofSeconds(30);
 
     @TempDir
@@ -114,23 +114,38 @@ class ProtocolAbuseTest {
         server.send(slow);
         assertThat(server.next("accepted", T).get("id").getAsString()).isEqualTo("dup-2");
         assertThat(server.next("result", T).get("id").getAsString()).isEqualTo("dup-2");
-        Thread.sleep(2000);
-        assertThat(server.frames).noneMatch(f -> f.contains("\"type\":\"result\""));
+        // had the duplicate run a second time, that run started before this command, which lasts as long: its result
+        // would come before this one's
+        server.send("{\"type\":\"command\",\"id\":\"after-dup\",\"action\":\"agent.ping\",\"params\":{\"sleepMs\":1500}}");
+        assertThat(server.upTo("result", "after-dup", T)).noneMatch(f -> isResult(f, "dup-2"));
     }
 
     @Test
     void unackedResultsAreResentAfterReconnectUntilAcked() throws Exception {
         assertStillServes("needs-ack");
-        server.send("this is not json"); // the agent drops the connection and comes back
-        assertThat(server.closes.poll(30, TimeUnit.SECONDS)).isEqualTo(4400);
-        server.next("hello", T);
-        assertThat(server.next("result", T).get("id").getAsString()).isEqualTo("needs-ack");
+        assertStillServes("never-acked");
+        reconnect();
+        // after welcome the agent re-sends every unacked result, oldest first (protocol.md §3)
+        assertThat(server.upTo("result", "never-acked", T)).anyMatch(f -> isResult(f, "needs-ack"));
         server.send("{\"type\":\"ack\",\"ids\":[\"needs-ack\"]}");
-        Thread.sleep(500);
-        server.send("not json either");
+        // The agent may record the ack after it has answered later frames (it "may stop" re-sending), so reconnect
+        // until the acked result no longer comes before the never-acked one, which is younger, within T.
+        long end = System.nanoTime() + T.toNanos();
+        while (true) {
+            reconnect();
+            if (server.upTo("result", "never-acked", T).stream().noneMatch(f -> isResult(f, "needs-ack"))) break;
+            assertThat(System.nanoTime()).as("the acked result is still re-sent %s after its ack", T).isLessThan(end);
+        }
+    }
+
+    /** Makes the agent drop the connection (a malformed frame: 4400) and waits until it is back. */
+    private void reconnect() throws Exception {
+        server.send("this is not json");
         assertThat(server.closes.poll(30, TimeUnit.SECONDS)).isEqualTo(4400);
         server.next("hello", T);
-        Thread.sleep(1500);
-        assertThat(server.frames).noneMatch(f -> f.contains("needs-ack"));
+    }
+
+    private static boolean isResult(JsonObject frame, String id) {
+        return frame.get("type").getAsString().equals("result") && frame.get("id").getAsString().equals(id);
     }
 }
