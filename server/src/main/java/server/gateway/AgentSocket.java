@@ -1,8 +1,6 @@
 package server.gateway;
 
 import java.nio.ByteBuffer;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -36,10 +34,13 @@ public final class AgentSocket implements Session.Listener.AutoDemanding {
     /** Set once {@code welcome} is queued: from then on commands may be pushed. */
     volatile boolean welcomed;
     private boolean helloSeen;
+    /** The agent's {@code maxFrameBytes} from its hello: no command frame over it is sent on this connection. */
+    volatile int maxFrameBytes = server.store.Records.DEFAULT_MAX_FRAME_BYTES;
     volatile long lastSeenMillis = System.currentTimeMillis();
     /** Ids sent on this connection and not yet accepted: one command is not pushed twice by hello and the API. */
     private final Set<String> sent = ConcurrentHashMap.newKeySet();
     private final ConcurrentLinkedQueue<String> acks = new ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<String> eventAcks = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean ackScheduled = new AtomicBoolean();
     private volatile boolean closing;
 
@@ -148,17 +149,28 @@ public final class AgentSocket implements Session.Listener.AutoDemanding {
         if (ackScheduled.compareAndSet(false, true)) gateway.afterBatch(this::flushAcks);
     }
 
+    /** As {@link #ackAfterCommit}, for an event id: it goes in the same ack frame's {@code events} (docs/protocol.md §3). */
+    void ackEventAfterCommit(String eventId) {
+        eventAcks.add(eventId);
+        if (ackScheduled.compareAndSet(false, true)) gateway.afterBatch(this::flushAcks);
+    }
+
     private void flushAcks() {
         ackScheduled.set(false);
-        List<String> ids = new ArrayList<>();
-        for (String id; (id = acks.poll()) != null; ) ids.add(id);
-        if (ids.isEmpty()) return;
+        JsonArray ids = drain(acks);
+        JsonArray events = drain(eventAcks);
+        if (ids.isEmpty() && events.isEmpty()) return;
         JsonObject ack = new JsonObject();
         ack.addProperty("type", "ack");
-        JsonArray a = new JsonArray(ids.size());
-        ids.forEach(a::add);
-        ack.add("ids", a);
+        ack.add("ids", ids);
+        if (!events.isEmpty()) ack.add("events", events);
         send(ack.toString());
+    }
+
+    private static JsonArray drain(ConcurrentLinkedQueue<String> q) {
+        JsonArray a = new JsonArray();
+        for (String id; (id = q.poll()) != null; ) a.add(id);
+        return a;
     }
 
     /** Sends an {@code error} frame and closes with the code's close code. */
@@ -166,7 +178,8 @@ public final class AgentSocket implements Session.Listener.AutoDemanding {
         Session s = session;
         if (s == null || closing) return;
         closing = true;
-        if (code != ErrorCode.REPLACED) {
+        // a refused token is counted and logged (summed up) by the guard: a line each here would let a flood fill the log
+        if (code != ErrorCode.REPLACED && code != ErrorCode.UNAUTHORIZED) {
             LOG.info(() -> "agent " + (agentId == null ? "(unauthenticated, " + s.getRemoteSocketAddress() + ")" : agentId)
                 + ": closing with " + code.closeCode() + " " + code.wireName() + ": " + message);
         }
