@@ -253,8 +253,8 @@ public final class OutpostCtl implements Callable<Integer> {
         public Integer call() throws IOException, InterruptedException {
             int need = all ? 1 : 2;
             if (args.size() < need || args.size() > need + 1) {
-                throw new ParameterException(spec.commandLine(), all ? "usage: send --all ACTION [PARAMS-JSON]"
-                    : "usage: send AGENT ACTION [PARAMS-JSON] (or send --all ACTION [PARAMS-JSON])");
+                throw new ParameterException(spec.commandLine(), "expected AGENT ACTION [PARAMS-JSON] (with --all: ACTION [PARAMS-JSON]), got "
+                    + args.size() + " arguments");
             }
             String agent = all ? null : args.get(0);
             String action = args.get(need - 1);
@@ -546,7 +546,8 @@ public final class OutpostCtl implements Callable<Integer> {
             public Integer call() throws IOException, InterruptedException {
                 int need = all ? 2 : 3;
                 if (args.size() != need) {
-                    throw new ParameterException(spec.commandLine(), "usage: plugin push AGENT|--all install|upgrade JAR|SHA256, or plugin push AGENT|--all remove BSN");
+                    throw new ParameterException(spec.commandLine(), "expected AGENT install|upgrade JAR|SHA256 or AGENT remove BSN"
+                        + " (with --all: no AGENT), got " + args.size() + " arguments");
                 }
                 String agent = all ? null : args.get(0);
                 String op = args.get(need - 2);
