@@ -174,6 +174,39 @@ class FrameLimitTest {
     }
 
     @Test
+    void theAcksOfABigBatchComeInFramesWithinTheAgentsLimit() throws Exception {
+        try (WsAgent a = s.connect(agent.token())) {
+            a.hello(agent.agentId(), 16384);
+            // hold the store's writer so that 300 results commit in one batch: one ack frame would be ~24 KB
+            java.util.concurrent.CountDownLatch hold = new java.util.concurrent.CountDownLatch(1);
+            java.util.concurrent.CountDownLatch holding = new java.util.concurrent.CountDownLatch(1);
+            s.server.store().write(c -> {
+                holding.countDown();
+                try {
+                    hold.await(60, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return null;
+            });
+            try {
+                assertThat(holding.await(10, java.util.concurrent.TimeUnit.SECONDS)).as("the writer is held").isTrue();
+                for (int i = 0; i < 300; i++) a.send(WsAgent.result("offline-" + java.util.UUID.randomUUID() + "-" + "x".repeat(32), "succeeded"));
+                eventually("300 results queued", () -> s.server.store().queuedWrites() >= 300);
+            } finally {
+                hold.countDown();
+            }
+            java.util.Set<String> acked = new java.util.HashSet<>();
+            while (acked.size() < 300) {
+                JsonObject ack = a.awaitFrame("ack");
+                assertThat(ack.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length).as("an ack frame").isLessThanOrEqualTo(16384);
+                ack.getAsJsonArray("ids").forEach(id -> acked.add(id.getAsString()));
+            }
+            assertThat(a.closeCode).isNotDone();
+        }
+    }
+
+    @Test
     void aHelloWithAMalformedMaxFrameBytesIsAProtocolErrorNamingTheField() throws Exception {
         try (WsAgent a = s.connect(agent.token())) {
             a.send("{\"type\":\"hello\",\"protocol\":1,\"maxFrameBytes\":\"big\"}");

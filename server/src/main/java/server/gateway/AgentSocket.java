@@ -1,6 +1,7 @@
 package server.gateway;
 
 import java.nio.ByteBuffer;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -155,22 +156,41 @@ public final class AgentSocket implements Session.Listener.AutoDemanding {
         if (ackScheduled.compareAndSet(false, true)) gateway.afterBatch(this::flushAcks);
     }
 
+    /**
+     * Sends the acks of a batch, in as few frames as fit the agent's {@code maxFrameBytes}: a batch may commit
+     * thousands of results, and an agent closes on a frame over its limit (docs/protocol.md §3).
+     */
     private void flushAcks() {
         ackScheduled.set(false);
-        JsonArray ids = drain(acks);
-        JsonArray events = drain(eventAcks);
-        if (ids.isEmpty() && events.isEmpty()) return;
+        long budget = maxFrameBytes - ACK_OVERHEAD;
+        JsonArray ids = new JsonArray();
+        JsonArray events = new JsonArray();
+        long size = 0;
+        for (ConcurrentLinkedQueue<String> q : List.of(acks, eventAcks)) {
+            for (String id; (id = q.poll()) != null; ) {
+                long n = server.store.ServerStore.utf8Length(id) + 3; // quotes and comma
+                if (size + n > budget && (!ids.isEmpty() || !events.isEmpty())) {
+                    sendAck(ids, events);
+                    ids = new JsonArray();
+                    events = new JsonArray();
+                    size = 0;
+                }
+                (q == acks ? ids : events).add(id);
+                size += n;
+            }
+        }
+        if (!ids.isEmpty() || !events.isEmpty()) sendAck(ids, events);
+    }
+
+    /** Room for {@code {"type":"ack","ids":[],"events":[]}} and escapes in the ids. */
+    private static final int ACK_OVERHEAD = 1024;
+
+    private void sendAck(JsonArray ids, JsonArray events) {
         JsonObject ack = new JsonObject();
         ack.addProperty("type", "ack");
         ack.add("ids", ids);
         if (!events.isEmpty()) ack.add("events", events);
         send(ack.toString());
-    }
-
-    private static JsonArray drain(ConcurrentLinkedQueue<String> q) {
-        JsonArray a = new JsonArray();
-        for (String id; (id = q.poll()) != null; ) a.add(id);
-        return a;
     }
 
     /** Sends an {@code error} frame and closes with the code's close code. */

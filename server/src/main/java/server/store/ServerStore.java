@@ -272,6 +272,11 @@ public final class ServerStore implements AutoCloseable {
         afterBatch.add(task);
     }
 
+    /** Writes queued and not yet taken by the writer (for tests and metrics). */
+    public int queuedWrites() {
+        return queue.size();
+    }
+
     /** A write, waited for; exceptions thrown inside {@code tx} come out unwrapped. */
     public <T> T writeAndWait(Tx<T> tx) {
         return await(write(tx));
