@@ -768,20 +768,18 @@ public final class ServerStore implements AutoCloseable {
      */
     public static Tx<Void> accepted(String agentId, Collection<String> ids) {
         return c -> {
-            try (PreparedStatement ps = c.prepareStatement("UPDATE commands SET state = 'accepted'"
-                + " WHERE id = ? AND agent_id = ? AND state IN ('queued', 'dispatched')");
-                 PreparedStatement cancelled = c.prepareStatement("UPDATE commands SET cancel_requested = " + CANCEL_ONLY
-                     + " WHERE id = ? AND agent_id = ? AND state = 'cancelled' AND cancel_requested = " + CANCEL_REQUESTED)) {
+            // one statement per id, as before cancels could end a dispatched command
+            try (PreparedStatement ps = c.prepareStatement("UPDATE commands SET"
+                + " state = CASE state WHEN 'cancelled' THEN state ELSE 'accepted' END,"
+                + " cancel_requested = CASE state WHEN 'cancelled' THEN " + CANCEL_ONLY + " ELSE cancel_requested END"
+                + " WHERE id = ? AND agent_id = ? AND (state IN ('queued', 'dispatched')"
+                + " OR state = 'cancelled' AND cancel_requested = " + CANCEL_REQUESTED + ")")) {
                 for (String id : ids) {
                     ps.setString(1, id);
                     ps.setString(2, agentId);
                     ps.addBatch();
-                    cancelled.setString(1, id);
-                    cancelled.setString(2, agentId);
-                    cancelled.addBatch();
                 }
                 ps.executeBatch();
-                cancelled.executeBatch();
             }
             return null;
         };
