@@ -14,6 +14,8 @@ public final class SummaryLog {
     /** Sources kept apart in one period; beyond it they are counted together. */
     private static final int MAX_SOURCES = 1000;
     private static final int SHOWN = 10;
+    /** Sources whose first refusal of a period is logged at once; many sources at once wait for the summary too. */
+    private static final int LOGGED_AT_ONCE = 20;
 
     private final Logger log;
     private final Level level;
@@ -33,19 +35,24 @@ public final class SummaryLog {
         this.what = what;
     }
 
-    /** One refusal from {@code source}; {@code detail} says why (no secret in it). */
+    /**
+     * One refusal from {@code source}; {@code detail} says why (no secret in it). The first from each of the first
+     * few sources in a period is logged at once, the rest are counted for {@link #flush}.
+     */
     public void note(String source, String detail) {
         boolean first;
         synchronized (this) {
             Count c = bySource.get(source);
-            first = c == null;
-            if (first) {
+            first = c == null && bySource.size() < LOGGED_AT_ONCE;
+            if (c == null) {
                 if (bySource.size() >= MAX_SOURCES) {
                     others++;
                     return;
                 }
-                bySource.put(source, new Count());
-            } else {
+                c = new Count();
+                bySource.put(source, c);
+            }
+            if (!first) {
                 c.more++;
                 c.last = detail;
             }
