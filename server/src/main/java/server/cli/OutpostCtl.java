@@ -230,7 +230,7 @@ public final class OutpostCtl implements Callable<Integer> {
     @Command(name = "send", description = {
         "Send a command to one agent or to all: send AGENT ACTION [PARAMS-JSON] | send --all ACTION [PARAMS-JSON].",
         "Without --wait prints {id, agentId} per command; with --wait prints each result as one JSON line "
-            + "(PROTOCOL.md's result object with agentId) and exits 0 only if every result arrived and succeeded."})
+            + "(docs/protocol.md's result object with agentId) and exits 0 only if every result arrived and succeeded."})
     static final class Send implements Callable<Integer> {
         @Mixin Connection conn;
         @Spec CommandLine.Model.CommandSpec spec;

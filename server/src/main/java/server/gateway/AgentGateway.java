@@ -383,7 +383,7 @@ public final class AgentGateway implements AutoCloseable {
         return true;
     }
 
-    /** The {@code command} frame of PROTOCOL.md §3 (the check-in response lists the same objects). */
+    /** The {@code command} frame of docs/protocol.md §3 (the check-in response lists the same objects). */
     public static JsonObject commandFrame(Command c) {
         JsonObject o = new JsonObject();
         o.addProperty("type", "command");

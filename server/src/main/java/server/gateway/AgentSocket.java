@@ -21,7 +21,7 @@ import server.http.ApiException;
 import server.http.Json;
 
 /**
- * One agent's WebSocket connection (PROTOCOL.md §3). Jetty delivers its frames one at a time; what they carry is
+ * One agent's WebSocket connection (docs/protocol.md §3). Jetty delivers its frames one at a time; what they carry is
  * handed to the store's writer, and acks go out once the results are committed. Kept small: thousands are open.
  * Public only because Jetty invokes the listener methods reflectively.
  */
