@@ -107,7 +107,7 @@ public final class ServerClient {
             rs = http.send(rq, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new IOException("interrupted");
+            throw new java.io.InterruptedIOException("interrupted");
         } catch (IOException e) {
             throw new IOException("cannot reach the server at " + base + ": " + describe(e), e);
         }

@@ -40,6 +40,12 @@ public final class Exchange {
         return path;
     }
 
+    /** The client's address (null if Jetty cannot tell). */
+    public java.net.InetAddress remoteAddress() {
+        java.net.SocketAddress a = request.getConnectionMetaData().getRemoteSocketAddress();
+        return a instanceof java.net.InetSocketAddress isa ? isa.getAddress() : null;
+    }
+
     public String header(HttpHeader h) {
         return request.getHeaders().get(h);
     }

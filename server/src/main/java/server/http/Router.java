@@ -23,10 +23,10 @@ public final class Router extends Handler.Abstract {
     private final AgentHttpApi agents;
     private final OperatorApi operator;
 
-    public Router(ServerStore store, AgentGateway gateway, BundleRepository bundles, String enrollmentToken, String operatorToken,
-                  int checkInSeconds) {
-        this.agents = new AgentHttpApi(store, gateway, bundles, enrollmentToken, checkInSeconds);
-        this.operator = new OperatorApi(store, gateway, bundles, operatorToken);
+    public Router(ServerStore store, AgentGateway gateway, BundleRepository bundles, Guard guard, String enrollmentToken,
+                  String operatorToken, int checkInSeconds) {
+        this.agents = new AgentHttpApi(store, gateway, bundles, guard, enrollmentToken, checkInSeconds);
+        this.operator = new OperatorApi(store, gateway, bundles, guard, operatorToken);
     }
 
     @Override
@@ -38,7 +38,10 @@ public final class Router extends Handler.Abstract {
             else if (p.startsWith("/api/v1/")) operator.handle(ex);
             else throw ApiException.notFound("no such endpoint: " + p + " (the APIs are under /agent/v1/ and /api/v1/)");
         } catch (ApiException e) {
-            ex.error(e.status(), e.getMessage(), e.status() == 401 ? BEARER_CHALLENGE : List.of());
+            List<HttpField> headers = e.status() == 401 ? BEARER_CHALLENGE
+                : e.retryAfterSeconds() > 0 ? List.of(new HttpField(HttpHeader.RETRY_AFTER, Long.toString(e.retryAfterSeconds())))
+                : List.of();
+            ex.error(e.status(), e.getMessage(), headers);
         } catch (Exception e) {
             LOG.log(Level.SEVERE, request.getMethod() + " " + ex.path() + " failed", e);
             ex.error(500, "internal server error (" + e.getClass().getSimpleName() + "); see the server log", List.of());
