@@ -70,7 +70,7 @@ class DryRunAndErrorCodeTest {
             assertThat(a.expect("command").get("dryRun").getAsBoolean()).isTrue();
         }
         // over polling: the check-in answer's command says it too
-        s.post("/agent/v1/checkin", agent.token(), "{\"hello\":{\"protocol\":1,\"maxFrameBytes\":1048576}}");
+        s.post("/agent/v1/checkin", agent.token(), "{\"hello\":{\"protocol\":1,\"maxFrameBytes\":1048576,\"features\":[\"dryRun\"]}}");
         String id = s.operatorPost("/api/v1/commands", "{\"commands\":[{\"agentId\":\"dry-agent\",\"action\":\"disk.initialize\","
             + "\"params\":{},\"dryRun\":true}]}").object().getAsJsonArray("commands").get(0).getAsJsonObject().get("id").getAsString();
         // (the commands the WebSocket agent never accepted come again before it)
@@ -89,12 +89,12 @@ class DryRunAndErrorCodeTest {
         assertThat(never.status()).as(never.body()).isEqualTo(409);
         assertThat(never.object().get("error").getAsString()).contains("dryRun: agent 'dry-agent' has not said it knows dry runs")
             .contains("would run the command for real");
-        // its hello predates dry runs (no maxFrameBytes): an older agent ignores dryRun, so it is refused
+        // its hello predates dry runs (no dryRun among its features): an older agent ignores dryRun, so it is refused
         try (WsAgent a = s.connect(agent.token())) {
             a.hello(agent.agentId());
             Response old = s.operatorPost("/api/v1/commands", "{\"all\":true,\"action\":\"disk.extend\",\"dryRun\":true}");
             assertThat(old.status()).as(old.body()).isEqualTo(409);
-            assertThat(old.object().get("error").getAsString()).contains("last hello predates them");
+            assertThat(old.object().get("error").getAsString()).contains("last hello's features do not list dryRun");
             Response bad = s.operatorPost("/api/v1/commands", "{\"agentId\":\"dry-agent\",\"action\":\"disk.extend\",\"dryRun\":\"yes\"}");
             assertThat(bad.status()).isEqualTo(400);
             assertThat(bad.object().get("error").getAsString()).contains("dryRun must be true or false");

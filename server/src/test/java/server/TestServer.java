@@ -208,7 +208,7 @@ final class TestServer implements AutoCloseable {
             return hello(agentId, null);
         }
 
-        /** Sends hello, saying {@code maxFrameBytes} unless null, and returns the welcome. */
+        /** Sends hello, saying {@code maxFrameBytes} and the features of a current agent unless null, and returns the welcome. */
         JsonObject hello(String agentId, Integer maxFrameBytes) throws Exception {
             send(helloFrame(agentId, maxFrameBytes));
             return expect("welcome");
@@ -227,7 +227,7 @@ final class TestServer implements AutoCloseable {
         static String helloFrame(String agentId, Integer maxFrameBytes) {
             return "{\"type\":\"hello\",\"protocol\":1,\"agentId\":\"" + agentId + "\",\"agentVersion\":\"0.1.0\",\"hostname\":\"h\","
                 + "\"os\":{\"name\":\"Debian\",\"version\":\"12\",\"kernel\":\"6.1\",\"arch\":\"amd64\"},\"mode\":\"managed\","
-                + (maxFrameBytes == null ? "" : "\"maxFrameBytes\":" + maxFrameBytes + ",")
+                + (maxFrameBytes == null ? "" : "\"maxFrameBytes\":" + maxFrameBytes + ",\"features\":[\"dryRun\",\"errorCode\",\"eventIds\"],")
                 + "\"plugins\":[{\"bsn\":\"plugin.echo\",\"version\":\"0.1.0\",\"state\":\"active\",\"actions\":[\"echo.say\"]}]}";
         }
 

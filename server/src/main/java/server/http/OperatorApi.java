@@ -304,10 +304,25 @@ final class OperatorApi {
      * would never be delivered and would cut the agent off, issue 23 item 2), and a dry run goes only to an agent
      * that knows dry runs: one whose hello predates them ignores {@code dryRun} and would change the host for real.
      */
+    /** docs/protocol.md §3: a hello's {@code features} list what the agent understands beyond protocol 1. */
+    private static boolean saysItKnows(Agent a, String feature) {
+        if (a.hello() == null) return false;
+        try {
+            com.google.gson.JsonElement f = com.google.gson.JsonParser.parseString(a.hello()).getAsJsonObject().get("features");
+            if (f == null || !f.isJsonArray()) return false;
+            for (com.google.gson.JsonElement e : f.getAsJsonArray()) {
+                if (e.isJsonPrimitive() && feature.equals(e.getAsString())) return true;
+            }
+            return false;
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+
     private static Command deliverable(CommandSpec s, Agent a, Command cmd) {
-        if (s.dryRun() && a.maxFrameBytes() == null) {
+        if (s.dryRun() && !saysItKnows(a, "dryRun")) {
             throw ApiException.conflict(s.where() + "dryRun: agent '" + a.agentId() + "' has not said it knows dry runs (its "
-                + (a.hello() == null ? "first hello is yet to come" : "last hello predates them: no maxFrameBytes")
+                + (a.hello() == null ? "first hello is yet to come" : "last hello's features do not list dryRun")
                 + "); an agent that does not know dryRun would run the command for real");
         }
         int limit = a.frameLimit();

@@ -145,12 +145,17 @@ public final class PluginManager implements CommandHandler {
 
     @Override
     public Object handle(CommandContext ctx) throws Exception {
-        switch (ctx.command().action()) {
-            case "plugin.list": return inventory.list();
-            case "plugin.install": return install(ctx);
-            case "plugin.upgrade": return upgrade(ctx);
-            case "plugin.remove": return remove(ctx);
-            default: throw new CommandException("unknown plugin action " + ctx.command().action());
+        String action = ctx.command().action();
+        if (action.equals("plugin.list")) return inventory.list();
+        try {
+            switch (action) {
+                case "plugin.install": return install(ctx);
+                case "plugin.upgrade": return upgrade(ctx);
+                case "plugin.remove": return remove(ctx);
+                default: throw new CommandException("unknown plugin action " + action);
+            }
+        } finally {
+            if (!ctx.dryRun()) inventory.changed(); // the server hears of the plugin list once the change is complete
         }
     }
 
