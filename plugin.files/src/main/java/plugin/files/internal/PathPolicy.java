@@ -120,7 +120,7 @@ final class PathPolicy {
     private String refusal(Path p) {
         for (Map.Entry<Path, String> own : agentOwn.entrySet()) {
             if (under(p, own.getKey()) || under(p, real(own.getKey()))) {
-                return "it is " + (p.equals(own.getKey()) ? "" : "inside ") + own.getValue() + " " + own.getKey()
+                return "it is " + (p.equals(own.getKey()) ? "" : "inside ") + own.getKey() + ", " + own.getValue()
                     + ", which the file actions never touch";
             }
         }

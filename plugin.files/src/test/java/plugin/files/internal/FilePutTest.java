@@ -227,8 +227,8 @@ class FilePutTest {
             .run(box.put());
         assertThat(o.status()).isEqualTo(Status.REJECTED);
         assertThat(o.errorCode()).isEqualTo(ErrorCode.REFUSED);
-        assertThat(o.error()).isEqualTo("param 'path': /etc/outpost/config.json is refused: it is inside the agent's config"
-            + " directory /etc/outpost, which the file actions never touch");
+        assertThat(o.error()).isEqualTo("param 'path': /etc/outpost/config.json is refused: it is inside /etc/outpost, the agent's"
+            + " config directory, which the file actions never touch");
     }
 
     @Test
