@@ -49,6 +49,7 @@ final class Inventory {
         String fqdn = fqdn(hostname);
         inv.put("fqdn", fqdn);
         inv.put("domain", fqdn != null && fqdn.indexOf('.') > 0 ? fqdn.substring(fqdn.indexOf('.') + 1) : null);
+        inv.put("hostId", hostId(hostname));
         inv.put("identity", identity());
         inv.put("virtualization", Virtualization.detect(host));
         inv.put("dmi", dmi());
@@ -56,17 +57,35 @@ final class Inventory {
         inv.put("smbiosAvailable", smbios != null);
         inv.put("cpu", cpu(smbios));
         inv.put("memory", memory(smbios));
-        inv.put("blockDevices", blockDevices());
+        List<Object> blocks = blockDevices();
+        inv.put("blockDevices", blocks);
         inv.put("filesystems", filesystems());
         inv.put("network", network());
-        Map<String, Object> pci = pci();
+        // a virtio disk's vendor is a PCI vendor id (0x1af4): named from the same database as the PCI devices
+        Set<String> blockVendors = new HashSet<>();
+        for (Object o : blocks) {
+            String v = (String) ((Map<?, ?>) o).get("vendor");
+            if (v != null && v.matches("0x[0-9a-fA-F]{4}")) blockVendors.add(v.substring(2).toLowerCase(Locale.ROOT));
+        }
+        DeviceIds[] ids = new DeviceIds[1];
+        Map<String, Object> pci = pci(blockVendors, ids);
         inv.putAll(pci);
+        if (ids[0] != null) {
+            for (Object o : blocks) {
+                @SuppressWarnings("unchecked")
+                Map<String, Object> d = (Map<String, Object>) o;
+                String v = (String) d.get("vendor");
+                if (v != null && v.matches("0x[0-9a-fA-F]{4}") && ids[0].vendor(v.substring(2).toLowerCase(Locale.ROOT)) != null) {
+                    d.put("vendor", ids[0].vendor(v.substring(2).toLowerCase(Locale.ROOT)));
+                }
+            }
+        }
         inv.put("usb", usb());
         inv.put("slots", smbios == null ? null : smbios.slots());
         inv.put("ports", smbios == null ? null : smbios.ports());
         inv.put("powerSupplies", smbios == null ? null : smbios.powerSupplies());
         inv.put("batteries", batteries());
-        inv.put("sound", sound());
+        inv.put("soundCards", soundCards());
         inv.put("inputs", inputs());
         inv.put("monitors", monitors());
         inv.put("timezone", timezone());
@@ -137,6 +156,49 @@ final class Inventory {
         } catch (IOException | SecurityException e) {
             return hostname;
         }
+    }
+
+    /**
+     * gethostid(3) as glibc computes it, without calling it: the 4 bytes of {@code /etc/hostid} if it exists, else the
+     * host name's first IPv4 address with its 16-bit halves swapped. What {@code hostid} prints and inventories show.
+     */
+    private String hostId(String hostname) {
+        try {
+            byte[] b = Files.readAllBytes(host.path("/etc/hostid"));
+            if (b.length >= 4) {
+                return String.format("%08x", (b[0] & 0xff) | (b[1] & 0xff) << 8 | (b[2] & 0xff) << 16 | (b[3] & 0xff) << 24); // x86's byte order
+            }
+        } catch (IOException | SecurityException e) {
+            // no /etc/hostid: derived from the address
+        }
+        byte[] a = ipv4Of(hostname);
+        if (a == null) return null;
+        long sAddr = (a[0] & 0xffL) | (a[1] & 0xffL) << 8 | (a[2] & 0xffL) << 16 | (a[3] & 0xffL) << 24; // in_addr as read on little-endian
+        return String.format("%08x", ((sAddr << 16) | (sAddr >>> 16)) & 0xffffffffL);
+    }
+
+    private byte[] ipv4Of(String hostname) {
+        if (hostname == null) return null;
+        String hosts = host.read("/etc/hosts");
+        if (hosts != null) {
+            for (String line : hosts.split("\n")) {
+                int hash = line.indexOf('#');
+                List<String> f = HostFiles.fields(hash < 0 ? line : line.substring(0, hash));
+                if (f.size() >= 2 && f.subList(1, f.size()).contains(hostname) && f.get(0).matches("[0-9]+(\\.[0-9]+){3}")) {
+                    String[] p = f.get(0).split("\\.");
+                    byte[] b = new byte[4];
+                    for (int i = 0; i < 4; i++) b[i] = (byte) Integer.parseInt(p[i]);
+                    return b;
+                }
+            }
+        }
+        if (!liveNetwork) return null;
+        try {
+            for (InetAddress a : InetAddress.getAllByName(hostname)) if (a instanceof Inet4Address) return a.getAddress();
+        } catch (IOException | SecurityException e) {
+            return null;
+        }
+        return null;
     }
 
     /** The values the agent id is made of when the config sets none (docs/protocol.md §2), and which one it takes. */
@@ -263,7 +325,10 @@ final class Inventory {
         }
         String model = first.getOrDefault("model name", first.getOrDefault("Model name", first.get("cpu model")));
         c.put("model", model);
-        c.put("vendor", first.getOrDefault("vendor_id", first.get("CPU implementer")));
+        String vendor = first.getOrDefault("vendor_id", first.get("CPU implementer"));
+        c.put("vendor", vendor);
+        c.put("manufacturer", "GenuineIntel".equals(vendor) ? "Intel" : "AuthenticAMD".equals(vendor) ? "AMD"
+            : "HygonGenuine".equals(vendor) ? "Hygon" : "CentaurHauls".equals(vendor) ? "Centaur" : vendor);
         c.put("family", first.get("cpu family"));
         c.put("modelNumber", first.get("model"));
         c.put("stepping", first.get("stepping"));
@@ -579,8 +644,13 @@ final class Inventory {
 
     // ------------------------------------------------------------------ buses and peripherals
 
-    /** @return {@code pci} (every device, lspci's view), {@code video} (display controllers) and {@code pciIdsFile} */
-    private Map<String, Object> pci() {
+    /**
+     * @param extraVendors vendor ids to name besides the PCI devices' own
+     * @param idsOut       receives the names looked up
+     * @return {@code pci} (every device, lspci's view), {@code video}, {@code sound} and {@code modems} (the display,
+     *         audio and modem controllers among them, as FusionInventory reports them) and {@code pciIdsFile}
+     */
+    private Map<String, Object> pci(Set<String> extraVendors, DeviceIds[] idsOut) {
         List<String> slots = host.list("/sys/bus/pci/devices");
         Set<String> vendors = new HashSet<>();
         Set<String> devices = new HashSet<>();
@@ -609,9 +679,13 @@ final class Inventory {
                 classes.add(r.get("class") + ":" + r.get("subclass"));
             }
         }
-        DeviceIds ids = raw.isEmpty() ? null : DeviceIds.lookup(host, DeviceIds.PCI_FILES, vendors, devices, classes);
+        vendors.addAll(extraVendors);
+        DeviceIds ids = raw.isEmpty() && extraVendors.isEmpty() ? null : DeviceIds.lookup(host, DeviceIds.PCI_FILES, vendors, devices, classes);
+        idsOut[0] = ids;
         List<Object> pci = new ArrayList<>();
         List<Object> video = new ArrayList<>();
+        List<Object> sound = new ArrayList<>();
+        List<Object> modems = new ArrayList<>();
         for (Map<String, String> r : raw) {
             Map<String, Object> d = new LinkedHashMap<>();
             d.put("slot", r.get("slot"));
@@ -627,11 +701,15 @@ final class Inventory {
             d.put("driver", r.get("driver"));
             pci.add(d);
             if ("03".equals(r.get("class"))) video.add(d);
+            if ("04".equals(r.get("class")) && ("01".equals(r.get("subclass")) || "03".equals(r.get("subclass")))) sound.add(d);
+            if ("07".equals(r.get("class")) && "03".equals(r.get("subclass"))) modems.add(d);
         }
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("pci", pci);
         out.put("pciIdsFile", ids == null ? null : ids.source);
         out.put("video", video);
+        out.put("sound", sound);
+        out.put("modems", modems);
         return out;
     }
 
@@ -697,7 +775,7 @@ final class Inventory {
     }
 
     /** Sound cards as ALSA lists them ({@code /proc/asound/cards}: " 0 [PCH ]: HDA-Intel - HDA Intel PCH"). */
-    private List<Object> sound() {
+    private List<Object> soundCards() {
         List<Object> out = new ArrayList<>();
         String cards = host.read("/proc/asound/cards");
         if (cards == null) return out;

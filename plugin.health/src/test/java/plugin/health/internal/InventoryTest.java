@@ -46,6 +46,7 @@ class InventoryTest {
         assertThat(map(inv.get("kernel"))).containsEntry("release", tool("uname", "-r")).containsEntry("name", tool("uname", "-s"))
             .containsEntry("version", tool("uname", "-v"));
         assertThat(inv.get("architecture")).isEqualTo(tool("uname", "-m"));
+        assertThat(inv.get("hostId")).isEqualTo(tool("hostid"));
         String prettyName = null;
         for (String l : Files.readAllLines(Path.of("/etc/os-release"))) {
             if (l.startsWith("PRETTY_NAME=")) prettyName = l.substring(12).replace("\"", "");
@@ -117,6 +118,7 @@ class InventoryTest {
 
         List<Map<String, Object>> disks = list(inv.get("blockDevices"));
         for (Map<String, Object> d : disks) {
+            if (d.get("vendor") != null) assertThat((String) d.get("vendor")).as("a PCI vendor id is named").doesNotStartWith("0x");
             long sectors = Long.parseLong(Files.readString(Path.of("/sys/block", (String) d.get("name"), "size")).trim());
             assertThat(((Number) d.get("sizeBytes")).longValue()).isEqualTo(sectors * 512);
         }
