@@ -85,7 +85,8 @@ class OfflineModeTest {
         assertThat(status).containsExactly(Map.entry("01", "rejected"), Map.entry("02", "rejected"),
             Map.entry("03", "rejected"), Map.entry("04", "timed_out"));
         assertThat(error.get("01")).isEqualTo("unknown action 'nope.missing'; known actions: agent.info, agent.ping,"
-            + " disk.extend, disk.initialize, disk.list, plugin.install, plugin.list, plugin.remove, plugin.upgrade");
+            + " disk.extend, disk.initialize, disk.list, health.inventory, health.report, plugin.install, plugin.list, plugin.remove,"
+            + " plugin.upgrade");
         assertThat(error.get("02")).isEqualTo("param 'sleepMs' must be an integer, got 'later'");
         assertThat(error.get("03")).isEqualTo("expired");
         assertThat(error.get("04")).startsWith("timed out after 1 s");
