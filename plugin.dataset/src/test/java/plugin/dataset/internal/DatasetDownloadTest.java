@@ -41,6 +41,24 @@ class DatasetDownloadTest extends DatasetTestBase {
     }
 
     @Test
+    void progressIsReportedWhileADownloadRuns() throws Exception {
+        byte[] tar = bigArchive(6);
+        server.holdAfter = 1_500_000;
+        DatasetInstaller d = new DatasetInstaller();
+        d.paths = paths(dataDir);
+        agent.testkit.Running r = install("big", "1", "/big.tar", tar, target("big")).start(d);
+        assertThat(server.held.await(30, TimeUnit.SECONDS)).isTrue();
+        agent.testkit.Progress want = new agent.testkit.Progress((int) (1_500_000L * 100 / tar.length), "downloaded 1.4 MiB of 2.9 MiB");
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (!r.progress().contains(want) && System.nanoTime() < deadline) Thread.sleep(20);
+        server.release.countDown();
+        assertThat(r.progress()).as("reported while the server held the body").contains(want);
+        Outcome o = r.await();
+        assertThat(o.status()).as(o.toString()).isEqualTo(Status.SUCCEEDED); // the held body was cut: resumed
+        assertThat(server.requests).extracting(TestHttpsServer.Request::range).containsExactly(null, "bytes=1500000-");
+    }
+
+    @Test
     void anAgentKilledMidDownloadResumesAfterItsRestart() throws Exception {
         byte[] tar = bigArchive(2);
         server.serve("/big.tar", tar);
