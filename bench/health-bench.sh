@@ -27,13 +27,15 @@ work=$(mktemp -d /tmp/outpost-health-bench.XXXXXX)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
+[ -n "${HEALTH_BENCH_KEEP:-}" ] && trap - EXIT
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-task() { # $1 file, $2 count, $3 action, $4 params
+task() { # $1 file, $2 count, $3 action, $4 params, $5 a number making the ids unique across runs (default 0)
+    local n
     { echo '{"commands": ['
-      for i in $(seq 1 "$2"); do
-          printf '{"id": "hb%06d-0000-4000-8000-000000000000", "action": "%s", "params": %s}' "$i" "$3" "$4"
-          [ "$i" -lt "$2" ] && echo ','
+      for n in $(seq 1 "$2"); do
+          printf '{"id": "hb%06d-%04d-4000-8000-000000000000", "action": "%s", "params": %s}' "$n" "${5:-0}" "$3" "$4"
+          [ "$n" -lt "$2" ] && echo ','
       done
       echo ']}'; } > "$1"
 }
@@ -47,9 +49,15 @@ cold=$(head -1 "$work/cpu.txt" | tr -d ' ')
 warm=$(tail -n +2 "$work/cpu.txt" | median)
 maxwarm=$(tail -n +2 "$work/cpu.txt" | sort -n | tail -1)
 
-# 2. one-shot runs, alternating
-task "$work/report.json" 1 health.report '{}'
-task "$work/inventory.json" 1 health.inventory '{}'
+# 2. one-shot runs, alternating. Like a cron job on a host, every run uses the same data dir: the launcher's
+# class-data-sharing archive is written by the first run (not counted) and mapped by the others; each run's command
+# has an id of its own, or the store would answer it without running it.
+for i in $(seq 0 "$runs"); do
+    task "$work/report-$i.json" 1 health.report '{}' "$i"
+    task "$work/inventory-$i.json" 1 health.inventory '{}' "$((i + 1000))"
+done
+bin/outpost offline --tasks "$work/report-0.json" --report "$work/r-0.json" --data-dir "$work/oneshot" 2>> "$work/oneshot.log"
+bin/outpost offline --tasks "$work/inventory-0.json" --report "$work/i-0.json" --data-dir "$work/oneshot" 2>> "$work/oneshot.log"
 fi_wall=() fi_rss=() hr_wall=() hr_rss=() inv_wall=() inv_rss=()
 one() { # $1 name of the arrays' prefix, then the command
     local out=$work/time.txt prefix=$1
@@ -61,8 +69,8 @@ one() { # $1 name of the arrays' prefix, then the command
 }
 for i in $(seq 1 "$runs"); do
     one fi fusioninventory-inventory
-    one hr bin/outpost offline --tasks "$work/report.json" --report "$work/r-$i.json" --data-dir "$work/oneshot-$i"
-    one inv bin/outpost offline --tasks "$work/inventory.json" --report "$work/i-$i.json" --data-dir "$work/oneshot-inv-$i"
+    one hr bin/outpost offline --tasks "$work/report-$i.json" --report "$work/r-$i.json" --data-dir "$work/oneshot"
+    one inv bin/outpost offline --tasks "$work/inventory-$i.json" --report "$work/i-$i.json" --data-dir "$work/oneshot"
 done
 m() { printf '%s\n' "$@" | median; }
 fiw=$(m "${fi_wall[@]}") fir=$(m "${fi_rss[@]}")
