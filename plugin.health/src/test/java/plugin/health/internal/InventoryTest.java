@@ -118,6 +118,8 @@ class InventoryTest {
 
         List<Map<String, Object>> disks = list(inv.get("blockDevices"));
         for (Map<String, Object> d : disks) {
+            // loop devices come and go and grow under other tests running on the machine (plugin.disk's): not the host's disks
+            if (((String) d.get("name")).startsWith("loop")) continue;
             if (d.get("vendor") != null) assertThat((String) d.get("vendor")).as("a PCI vendor id is named").doesNotStartWith("0x");
             long sectors = Long.parseLong(Files.readString(Path.of("/sys/block", (String) d.get("name"), "size")).trim());
             assertThat(((Number) d.get("sizeBytes")).longValue()).isEqualTo(sectors * 512);
