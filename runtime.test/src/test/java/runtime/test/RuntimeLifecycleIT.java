@@ -54,8 +54,9 @@ class RuntimeLifecycleIT {
             assertThat(console.awaitStdout(PROMPT, T)).contains(bundleId + "|Resolved");
             console.send("agent:exec echo.say '{\"message\":\"hi\"}'");
             assertThat(console.awaitStdout(PROMPT, T)).contains("\"status\": \"rejected\"")
-                .contains("known actions: agent.info, agent.ping, disk.extend, disk.initialize, disk.list, file.delete, file.get,"
-                    + " file.put, file.stat, package.install, package.inventory, package.list, package.remove, package.updates,"
+                .contains("known actions: agent.info, agent.ping, dataset.install, dataset.list, dataset.remove, disk.extend,"
+                    + " disk.initialize, disk.list, file.delete, file.get, file.put, file.stat, health.inventory,"
+                    + " health.report, package.install, package.inventory, package.list, package.remove, package.updates,"
                     + " package.upgrade, plugin.install, plugin.list, plugin.remove, plugin.upgrade\"");
 
             console.send("start " + bundleId);
