@@ -158,6 +158,13 @@ public final class AgentMain implements Callable<Integer> {
         try {
             Dispatcher dispatcher = await(Dispatcher.class);
             await(PluginManager.class); // it has started the plugins installed at runtime, each bounded
+            // again: handlers that need the agent's own services (AgentPaths needs the config) only register once the
+            // config is, after the first check; a bad section of theirs must stop the agent all the same
+            InvalidSettingsException late = SettingsCheck.firstProblem(registry.all(), config);
+            if (late != null) {
+                System.err.println("outpost: " + late.getMessage());
+                return 2;
+            }
             ServerConnection server = config.connects() ? await(ServerConnection.class) : null;
             LOG.info("ready: agent " + config.agentId + ", mode " + config.mode.wireName() + ", " + registry.actions().size()
                 + " actions, data dir " + config.dataDir + sinceLaunch());
