@@ -4,8 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
@@ -16,12 +18,16 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 
 /**
- * plugin.package and plugin.files in the exported agent (they are in the default runtime), run offline: their typed
- * settings come from the config file and are checked when the agent starts, the agent's own paths (AgentPaths) are
- * refused to the file actions, dry runs reach them, and params are checked before anything runs.
+ * plugin.package and plugin.files in the exported agent (they are in the default runtime): sent through the reference
+ * server to a running agent (packages from an apt repository made at test time, files under the configured policy),
+ * and offline, where their typed settings come from the config file and are checked when the agent starts, the
+ * agent's own paths (AgentPaths) are refused to the file actions, dry runs reach them, and params are checked before
+ * anything runs.
  */
 class PackagesAndFilesIT {
     static final Duration LIMIT = Duration.ofSeconds(120);
+    static final Duration T = Duration.ofSeconds(120);
+    static final String HELLO = "outpost-e2e-hello";
 
     @TempDir
     Path dir;
@@ -44,6 +50,99 @@ class PackagesAndFilesIT {
     private static String command(String n, String action, String params, boolean dryRun) {
         return "{\"id\": \"55555555-0000-4000-8000-0000000000" + n + "\", \"action\": \"" + action + "\", \"params\": " + params
             + (dryRun ? ", \"dryRun\": true" : "") + "}";
+    }
+
+    private static JsonObject one(List<JsonObject> results) {
+        assertThat(results).hasSize(1);
+        return results.get(0);
+    }
+
+    private static JsonObject succeeded(List<JsonObject> results) {
+        JsonObject r = one(results);
+        assertThat(r.get("status").getAsString()).as(r.toString()).isEqualTo("succeeded");
+        return r.getAsJsonObject("data");
+    }
+
+    @Test
+    void packagesAndFilesThroughTheServerOnARunningAgent() throws Exception {
+        Path root = dir.toRealPath();
+        LocalAptRepo apt = new LocalAptRepo(Files.createDirectories(root.resolve("apt")), "1.0", HELLO);
+        LocalAptRepo.purge(HELLO); // left over by an earlier run that was killed
+        Path allowed = Files.createDirectories(root.resolve("allowed"));
+        Path outside = Files.createDirectories(root.resolve("outside"));
+        String settings = "\"plugins\": {\"settings\": {\"package\": {\"manager\": \"apt\", \"apt_config\": \"" + apt.aptConf
+            + "\", \"lock_wait_seconds\": 30}, \"file\": {\"allow\": [\"" + allowed + "\"]}}}";
+        try (ServerProcess server = ServerProcess.start(root.resolve("server"), 0);
+             AgentProcess agent = AgentProcess.start("run", "--config",
+                 AgentProcess.write(root.resolve("agent.json"), server.agentConfig("websocket", settings)).toString(),
+                 "--data-dir", root.resolve("agent").toString())) {
+            String id = server.awaitAgent(T, true);
+            String install = "{\"names\": [\"" + HELLO + "\"]}";
+
+            // a dry run does not refresh the package lists: package.updates fetches them from the repository first
+            assertThat(succeeded(server.send(T, id, "package.updates", "{}")).get("refreshed").getAsBoolean()).isTrue();
+            JsonObject dry = succeeded(server.send(T, id, "package.install", install, "--dry-run"));
+            assertThat(dry.get("dryRun").getAsBoolean()).isTrue();
+            assertThat(dry.get("changed").getAsBoolean()).as(dry.toString()).isTrue();
+            assertThat(LocalAptRepo.installedVersion(HELLO)).as("a dry run installs nothing").isNull();
+
+            JsonObject installed = succeeded(server.send(T, id, "package.install", install));
+            assertThat(installed.get("changed").getAsBoolean()).isTrue();
+            JsonObject change = installed.getAsJsonArray("packages").get(0).getAsJsonObject();
+            assertThat(change.get("name").getAsString()).isEqualTo(HELLO);
+            assertThat(change.get("to").getAsString()).isEqualTo("1.0");
+            assertThat(LocalAptRepo.installedVersion(HELLO)).isEqualTo("1.0");
+            assertThat(succeeded(server.send(T, id, "package.install", install)).get("changed").getAsBoolean())
+                .as("installed already").isFalse();
+
+            JsonObject bad = one(server.send(T, id, "package.install", "{\"names\": [\"" + HELLO + "$(reboot)\"]}"));
+            assertThat(bad.get("status").getAsString()).isEqualTo("rejected");
+            assertThat(bad.get("errorCode").getAsString()).isEqualTo("invalid_param");
+            assertThat(bad.get("error").getAsString()).startsWith("param 'names' '" + HELLO + "$(reboot)' is not a Debian package name");
+            JsonObject unknown = one(server.send(T, id, "package.install", "{\"names\": [\"outpost-e2e-nonexistent\"], \"refresh\": false}"));
+            assertThat(unknown.get("status").getAsString()).isEqualTo("failed");
+            assertThat(unknown.get("errorCode").getAsString()).isEqualTo("not_found");
+            assertThat(unknown.get("error").getAsString()).contains("outpost-e2e-nonexistent");
+
+            String remove = "{\"names\": [\"" + HELLO + "\"], \"purge\": true}";
+            assertThat(succeeded(server.send(T, id, "package.remove", remove, "--dry-run")).get("dryRun").getAsBoolean()).isTrue();
+            assertThat(LocalAptRepo.installedVersion(HELLO)).as("a dry run removes nothing").isEqualTo("1.0");
+            assertThat(succeeded(server.send(T, id, "package.remove", remove)).get("changed").getAsBoolean()).isTrue();
+            assertThat(LocalAptRepo.installedVersion(HELLO)).isNull();
+
+            Path conf = allowed.resolve("app/app.conf");
+            String put = "{\"path\": \"" + conf + "\", \"content\": \"port = 80\\n\", \"mode\": \"0640\", \"createDirs\": true}";
+            JsonObject written = succeeded(server.send(T, id, "file.put", put));
+            assertThat(written.get("changed").getAsBoolean()).isTrue();
+            assertThat(written.get("size").getAsLong()).isEqualTo(10);
+            assertThat(Files.readString(conf)).isEqualTo("port = 80\n");
+            assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(conf))).isEqualTo("rw-r-----");
+            assertThat(succeeded(server.send(T, id, "file.put", put)).get("changed").getAsBoolean()).as("same content and mode").isFalse();
+
+            JsonObject got = succeeded(server.send(T, id, "file.get", "{\"path\": \"" + conf + "\"}"));
+            assertThat(got.get("content").getAsString()).isEqualTo("port = 80\n");
+            assertThat(got.get("sha256").getAsString()).isEqualTo(written.get("sha256").getAsString());
+            JsonObject stat = succeeded(server.send(T, id, "file.stat", "{\"path\": \"" + conf + "\"}"));
+            assertThat(stat.get("exists").getAsBoolean()).isTrue();
+            assertThat(stat.get("mode").getAsString()).isEqualTo("0640");
+            assertThat(stat.get("owner").getAsString()).isEqualTo("root");
+
+            Path escape = outside.resolve("evil.conf");
+            JsonObject refused = one(server.send(T, id, "file.put", "{\"path\": \"" + escape + "\", \"content\": \"x\"}"));
+            assertThat(refused.get("status").getAsString()).isEqualTo("rejected");
+            assertThat(refused.get("errorCode").getAsString()).isEqualTo("refused");
+            assertThat(refused.get("error").getAsString()).contains(escape.toString());
+            assertThat(escape).doesNotExist();
+
+            String delete = "{\"path\": \"" + conf + "\"}";
+            assertThat(succeeded(server.send(T, id, "file.delete", delete, "--dry-run")).get("dryRun").getAsBoolean()).isTrue();
+            assertThat(conf).as("a dry run deletes nothing").exists();
+            assertThat(succeeded(server.send(T, id, "file.delete", delete)).get("changed").getAsBoolean()).isTrue();
+            assertThat(conf).doesNotExist();
+            assertThat(succeeded(server.send(T, id, "file.stat", delete)).get("exists").getAsBoolean()).isFalse();
+        } finally {
+            LocalAptRepo.purge(HELLO);
+        }
     }
 
     @Test
