@@ -148,6 +148,7 @@ public final class OutpostServer implements AutoCloseable {
             openedStore = ServerStore.open(dataDir.resolve(DATABASE), o.limits().store());
             this.store = openedStore;
             BundleRepository bundles = new BundleRepository(dataDir.resolve("bundles"), store);
+            DatasetRepository datasets = new DatasetRepository(dataDir.resolve("datasets"));
             openedGateway = new AgentGateway(store, o.heartbeatSeconds(), o.limits().maxOutputBytes(), guard);
             this.gateway = openedGateway;
 
@@ -171,7 +172,7 @@ public final class OutpostServer implements AutoCloseable {
             connector.setIdleTimeout(60_000);
             jetty.addConnector(connector);
             WebSocketUpgradeHandler ws = WebSocketUpgradeHandler.from(jetty, gateway::configure);
-            ws.setHandler(new Router(store, gateway, bundles, guard, enrollmentToken, operatorToken, o.checkInSeconds()));
+            ws.setHandler(new Router(store, gateway, bundles, datasets, guard, enrollmentToken, operatorToken, o.checkInSeconds()));
             jetty.setHandler(ws);
             jetty.start();
             this.port = connector.getLocalPort();

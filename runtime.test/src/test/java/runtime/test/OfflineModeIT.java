@@ -77,15 +77,21 @@ class OfflineModeIT {
         JsonObject doc = JsonParser.parseString(a.stdout()).getAsJsonObject();
         Map<String, String> status = new LinkedHashMap<>();
         Map<String, String> error = new LinkedHashMap<>();
+        Map<String, String> errorCode = new LinkedHashMap<>();
         for (JsonElement e : doc.getAsJsonArray("results")) {
             JsonObject r = e.getAsJsonObject();
             status.put(r.get("id").getAsString().substring(34), r.get("status").getAsString());
             error.put(r.get("id").getAsString().substring(34), r.get("error").getAsString());
+            errorCode.put(r.get("id").getAsString().substring(34), r.get("errorCode").getAsString());
         }
         assertThat(status).containsExactly(Map.entry("01", "rejected"), Map.entry("02", "rejected"),
             Map.entry("03", "rejected"), Map.entry("04", "timed_out"));
-        assertThat(error.get("01")).isEqualTo("unknown action 'nope.missing'; known actions: agent.info, agent.ping,"
-            + " disk.extend, disk.initialize, disk.list, plugin.install, plugin.list, plugin.remove, plugin.upgrade");
+        // every result that did not succeed says why in a code a server can act on (agent.api 1.2)
+        assertThat(errorCode).containsExactly(Map.entry("01", "unknown_action"), Map.entry("02", "invalid_param"),
+            Map.entry("03", "expired"), Map.entry("04", "timed_out"));
+        assertThat(error.get("01")).isEqualTo("unknown action 'nope.missing'; known actions: agent.info, agent.ping, dataset.install, dataset.list, dataset.remove,"
+            + " disk.extend, disk.initialize, disk.list, health.inventory, health.report, plugin.install, plugin.list, plugin.remove,"
+            + " plugin.upgrade");
         assertThat(error.get("02")).isEqualTo("param 'sleepMs' must be an integer, got 'later'");
         assertThat(error.get("03")).isEqualTo("expired");
         assertThat(error.get("04")).startsWith("timed out after 1 s");

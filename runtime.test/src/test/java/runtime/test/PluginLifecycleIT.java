@@ -102,6 +102,7 @@ class PluginLifecycleIT {
         assertThat(r.get("i5").get("error").getAsString()).contains("is not an OSGi bundle: no Bundle-SymbolicName");
         for (String refused : new String[] {"i3", "i4", "i5", "x1"}) {
             assertThat(r.get(refused).get("status").getAsString()).as(refused).isEqualTo("rejected");
+            assertThat(r.get(refused).get("errorCode").getAsString()).as(refused).isEqualTo("refused");
         }
         assertThat(r.get("u1").get("status").getAsString()).as(r.get("u1").toString()).isEqualTo("succeeded");
         assertThat(r.get("u1").getAsJsonObject("data").get("to").getAsString()).isEqualTo(second);
@@ -110,6 +111,7 @@ class PluginLifecycleIT {
         assertThat(r.get("s3").getAsJsonObject("data").get("plugin").getAsString()).isEqualTo("plugin.echo " + second);
         r = run(cmd("u2", "plugin.upgrade", jarParams(broken)));
         assertThat(r.get("u2").get("status").getAsString()).isEqualTo("failed");
+        assertThat(r.get("u2").get("errorCode").getAsString()).isEqualTo("failed");
         assertThat(r.get("u2").get("error").getAsString()).contains(second + " is back").contains("does.not.exist");
         r = run(cmd("s4", "echo.say", say));
         assertThat(r.get("s4").get("status").getAsString()).as(r.get("s4").toString()).isEqualTo("succeeded");
@@ -118,9 +120,11 @@ class PluginLifecycleIT {
         r = run(cmd("d1", "plugin.upgrade", jarParams(v1)), cmd("x2", "plugin.remove", "{\"bsn\": \"plugin.echo\"}"));
         assertThat(r.get("d1").get("error").getAsString()).contains("older than the installed " + second).contains("allowDowngrade");
         assertThat(r.get("d1").get("status").getAsString()).isEqualTo("rejected");
+        assertThat(r.get("d1").get("errorCode").getAsString()).isEqualTo("refused");
         assertThat(r.get("x2").get("status").getAsString()).isEqualTo("succeeded");
         r = run(cmd("s5", "echo.say", say));
         assertThat(r.get("s5").get("status").getAsString()).isEqualTo("rejected");
+        assertThat(r.get("s5").get("errorCode").getAsString()).isEqualTo("unknown_action");
     }
 
     @Test

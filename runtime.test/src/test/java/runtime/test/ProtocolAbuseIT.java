@@ -92,6 +92,7 @@ class ProtocolAbuseIT {
         JsonObject rejected = server.next("result", T);
         assertThat(rejected.get("id").getAsString()).isEqualTo("no-action");
         assertThat(rejected.get("status").getAsString()).isEqualTo("rejected");
+        assertThat(rejected.get("errorCode").getAsString()).isEqualTo("invalid_command");
         assertThat(rejected.get("error").getAsString()).isEqualTo("command.action is required");
         assertStillServes("after-invalid");
     }

@@ -54,7 +54,9 @@ class RuntimeLifecycleIT {
             assertThat(console.awaitStdout(PROMPT, T)).contains(bundleId + "|Resolved");
             console.send("agent:exec echo.say '{\"message\":\"hi\"}'");
             assertThat(console.awaitStdout(PROMPT, T)).contains("\"status\": \"rejected\"")
-                .contains("known actions: agent.info, agent.ping, disk.extend, disk.initialize, disk.list, plugin.install,"
+                .contains("known actions: agent.info, agent.ping, dataset.install, dataset.list, dataset.remove, disk.extend, disk.initialize,"
+                    + " disk.list, health.inventory, health.report,"
+                    + " plugin.install,"
                     + " plugin.list, plugin.remove, plugin.upgrade\"");
 
             console.send("start " + bundleId);

@@ -59,6 +59,7 @@ class ServerEndToEndIT {
             assertThat(info.get(0).getAsJsonObject("data").get("mode").getAsString()).isEqualTo("run");
             List<JsonObject> unknown = server.send(T, agentId, "nope.nothing");
             assertThat(unknown.get(0).get("status").getAsString()).isEqualTo("rejected");
+            assertThat(unknown.get(0).get("errorCode").getAsString()).isEqualTo("unknown_action");
             assertThat(unknown.get(0).get("error").getAsString()).contains("known actions: agent.info, agent.ping");
         }
     }
@@ -225,6 +226,8 @@ class ServerEndToEndIT {
                 // after its hello the server sends the command again, then its cancel
                 JsonObject result = awaitResult(server, id);
                 assertThat(result.get("status").getAsString()).as(result.toString()).isEqualTo("cancelled");
+            assertThat(result.get("errorCode").getAsString()).isEqualTo("cancelled");
+                assertThat(result.get("errorCode").getAsString()).isEqualTo("cancelled");
                 assertThat(result.get("startedAt")).as("it never started: %s", result).satisfiesAnyOf(
                     v -> assertThat(v).isNull(), v -> assertThat(v.isJsonNull()).isTrue());
             }
@@ -291,6 +294,7 @@ class ServerEndToEndIT {
             try (AgentProcess again = agent(server, "websocket", "agent")) {
                 JsonObject result = awaitResult(server, id);
                 assertThat(result.get("status").getAsString()).isEqualTo("interrupted");
+                assertThat(result.get("errorCode").getAsString()).isEqualTo("interrupted");
                 assertThat(result.get("error").getAsString()).contains("restarted");
                 // the agent re-sends what it recorded before it answers new commands: once a ping is answered, a second
                 // result for the killed command would be in; the first stays
