@@ -104,6 +104,44 @@ public final class SqliteCommandStore implements CommandStore {
         }
     }
 
+    /**
+     * Opens an existing database for reading only, migrating nothing: what {@code outpost status} of a stopped agent
+     * reads. Every write fails.
+     *
+     * @param file path of the database file
+     * @return the store
+     */
+    public static SqliteCommandStore openReadOnly(java.nio.file.Path file) {
+        SQLiteConfig config = new SQLiteConfig();
+        config.setReadOnly(true);
+        config.setBusyTimeout(10_000);
+        SQLiteDataSource ds = new SQLiteDataSource(config);
+        ds.setUrl("jdbc:sqlite:" + file);
+        Connection r = null, w = null;
+        try {
+            r = ds.getConnection();
+            int version;
+            try (Statement s = r.createStatement(); ResultSet rs = s.executeQuery("PRAGMA user_version")) {
+                version = rs.next() ? rs.getInt(1) : 0;
+            }
+            if (version != Schema.CURRENT) {
+                throw new StoreException("database " + file + " has schema version " + version + ", this agent reads "
+                    + Schema.CURRENT + " (the agent migrates it when it starts)");
+            }
+            // writes go through a connection of their own, as in a writable store; here each one fails
+            w = ds.getConnection();
+            w.setAutoCommit(false);
+            return new SqliteCommandStore(file.toString(), ds, w, r);
+        } catch (SQLException e) {
+            closeQuietly(w);
+            closeQuietly(r);
+            throw new StoreException("cannot open command store " + file + " to read: " + e.getMessage(), e);
+        } catch (StoreException e) {
+            closeQuietly(r);
+            throw e;
+        }
+    }
+
     // ---- writes -------------------------------------------------------------------------------------
 
     @Override
