@@ -43,6 +43,13 @@ public interface ServerRequests {
     List<Check> preflight(TransportSettings settings) throws InterruptedException;
 
     /**
+     * @param dataDir an agent's data dir
+     * @return the agent id the server gave at enrolment (kept with the credentials), or null if the agent has not
+     *         enrolled; nothing else of the credentials is read out
+     */
+    String enrolledAgentId(Path dataDir);
+
+    /**
      * What the server acknowledged of an uploaded report.
      *
      * @param agentId      the agent the server stored it under (from the credentials)

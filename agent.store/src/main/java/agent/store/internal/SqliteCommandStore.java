@@ -116,7 +116,11 @@ public final class SqliteCommandStore implements CommandStore {
         config.setReadOnly(true);
         config.setBusyTimeout(10_000);
         SQLiteDataSource ds = new SQLiteDataSource(config);
-        ds.setUrl("jdbc:sqlite:" + file);
+        // No WAL file: the agent closed the store cleanly (or never wrote), and the database file is all there is.
+        // Opened as immutable then, SQLite reads it without the shared-memory and WAL files a reader would otherwise
+        // leave beside it. With a WAL file, what it holds counts, and it is read as a writer left it.
+        boolean wal = java.nio.file.Files.exists(java.nio.file.Path.of(file + "-wal"));
+        ds.setUrl(wal ? "jdbc:sqlite:" + file : "jdbc:sqlite:" + file.toAbsolutePath().toUri() + "?immutable=1");
         Connection r = null, w = null;
         try {
             r = ds.getConnection();
@@ -368,6 +372,20 @@ public final class SqliteCommandStore implements CommandStore {
                     while (rs.next()) out.add(record(rs).result());
                 }
                 return out;
+            }
+        });
+    }
+
+    @Override
+    public int outboxSize() {
+        return read(c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT COUNT(*) FROM commands"
+                + " WHERE delivered = 0 AND finished_at IS NOT NULL AND source = ?")) {
+                ps.setString(1, Destination.SERVER.wireName());
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    return rs.getInt(1);
+                }
             }
         });
     }

@@ -110,6 +110,16 @@ public final class ServerRequestsImpl implements ServerRequests {
     private static String abbreviate(String s) { return s.length() <= 300 ? s : s.substring(0, 300) + "..."; }
 
     @Override
+    public String enrolledAgentId(Path dataDir) {
+        try {
+            Credentials c = Credentials.load(dataDir);
+            return c == null ? null : c.agentId;
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    @Override
     public List<Check> preflight(TransportSettings settings) throws InterruptedException {
         return new Preflight(settings).run();
     }
