@@ -38,6 +38,13 @@ public final class Logging {
     private static volatile Handler[] installed = new Handler[0];
     private static volatile String levelName = "info";
     private static final LastProblem LAST_PROBLEM = new LastProblem();
+    /**
+     * The loggers the level is for: the agent's own and its plugins' (docs/plugins.md). Everything else (the JDK, the
+     * libraries) stays at info: at debug, the JDK's HTTP client logs every frame and header it handles, and SQLite
+     * every statement, which would bury the agent's lines and put protocol traffic in the log. Held here: a logger
+     * nobody references may be collected and lose its level.
+     */
+    private static final Logger[] OWN = {Logger.getLogger("agent"), Logger.getLogger("plugin")};
 
     private Logging() {}
 
@@ -84,7 +91,7 @@ public final class Logging {
             root.removeHandler(h);
             h.close();
         }
-        root.setLevel(level);
+        applyLevel(level);
         // under systemd the journal keeps its own time; it reads the level from a <N> prefix (sd-daemon(3))
         Handler console = new Console(System.getenv("JOURNAL_STREAM") != null ? new Journal() : new SimpleFormatter());
         console.setLevel(level);
@@ -95,6 +102,12 @@ public final class Logging {
     }
 
     private static Logger root() { return LogManager.getLogManager().getLogger(""); }
+
+    /** The agent's and plugins' loggers at the level; all others at it only when it is quieter than info. */
+    private static void applyLevel(Level level) {
+        root().setLevel(level.intValue() > Level.INFO.intValue() ? level : Level.INFO);
+        for (Logger l : OWN) l.setLevel(level);
+    }
 
     /** @return the level now, as the config file names it ({@code info}, {@code debug}, ...) */
     public static String level() { return levelName; }
@@ -113,7 +126,7 @@ public final class Logging {
         }
         String before = levelName;
         Level level = level(name);
-        root().setLevel(level);
+        applyLevel(level);
         for (Handler h : installed) h.setLevel(level);
         levelName = name;
         return before;
