@@ -30,8 +30,9 @@ import java.nio.file.attribute.BasicFileAttributes;
  * </pre>
  *
  * SOCKET is {@code <data_dir>/control.sock}, the agent's link to its socket (bin/outpost knows the data dir; the
- * options are bin/outpost's, taken here only to be checked). Exit codes: 0 done, 1 the command failed or the socket
- * refused this user, 2 bad usage, 3 no agent answers on the socket (bin/outpost then answers status from the store).
+ * options are bin/outpost's, taken here only to be checked). Exit codes: 0 done, 1 the command failed, the socket
+ * refused this user, or (shell) no agent answers; 2 bad usage; 3 (status) no agent answers on the socket, and
+ * bin/outpost then answers from the store.
  */
 public final class ControlClient {
     /** The agent's first line; another means another protocol. */
@@ -94,10 +95,9 @@ public final class ControlClient {
             err.println("outpost: " + e.getMessage());
             return FAILED;
         } catch (NotRunning e) {
-            if (mode.equals("shell")) {
-                err.println("outpost: no agent answers on " + socket + " (" + e.getMessage() + "): is it running? (systemctl status outpost)");
-            }
-            return NOT_RUNNING;
+            if (mode.equals("status")) return NOT_RUNNING; // bin/outpost answers from the store
+            err.println("outpost: no agent answers on " + socket + " (" + e.getMessage() + "): is it running? (systemctl status outpost)");
+            return FAILED;
         }
         try (channel) {
             InputStream in = Channels.newInputStream(channel);

@@ -251,6 +251,10 @@ class ControlSocketIT {
         assertThat(json.getAsJsonObject("commands").get("rejected").getAsLong()).isEqualTo(1);
         System.out.printf("outpost status of a stopped agent answered in %d ms%n", status.elapsed().toMillis());
 
+        HostCommand.Result shell = agent.shell("agent:status");
+        assertThat(shell.exitCode()).as(shell.both()).isEqualTo(1);
+        assertThat(shell.stderr()).startsWith("outpost: no agent answers on " + agent.data.resolve("control.sock"));
+
         // read only: the data dir as the agent left it, and the agent starts again at once on it
         assertThat(listing(agent.data)).isEqualTo(before);
         try (Agent again = new Agent("d")) {
