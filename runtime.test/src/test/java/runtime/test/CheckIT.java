@@ -44,7 +44,12 @@ class CheckIT {
 
     /** Writes a config of these keys (0600) and runs check with a data dir of that name. */
     private static HostCommand.Result check(String name, String url, Path ca, String enrollmentToken) throws Exception {
-        String json = "{\"server_url\": \"" + url + "\", \"server_ca\": \"" + ca + "\", \"enrollment_token\": \"" + enrollmentToken + "\"}";
+        return check(name, url, ca, enrollmentToken, "");
+    }
+
+    private static HostCommand.Result check(String name, String url, Path ca, String enrollmentToken, String extra) throws Exception {
+        String json = "{\"server_url\": \"" + url + "\", \"server_ca\": \"" + ca + "\", \"enrollment_token\": \"" + enrollmentToken
+            + "\"" + extra + "}";
         Path config = AgentProcess.write(dir.resolve(name + ".json"), json);
         Files.setPosixFilePermissions(config, PosixFilePermissions.fromString("rw-------"));
         return HostCommand.of(AgentProcess.LAUNCHER.toString(), "check", "--config", config.toString(), "--data-dir",
@@ -98,10 +103,11 @@ class CheckIT {
         assertThat(first.stdout()).endsWith("all 11 checks passed\n").doesNotContain(token);
         assertThat(dir.resolve("good-data/credentials.json")).exists();
 
+        int enrolled = server.agents().size();
         HostCommand.Result again = check("good", server.url(), server.dir.resolve("ca.pem"), token);
         assertThat(again.exitCode()).as(again.both()).isZero();
         assertThat(lines(again.stdout()).get("credentials")).startsWith("✔ the server accepts the agent's credentials");
-        assertThat(server.agents()).as("agents enrolled by two checks").hasSize(1);
+        assertThat(server.agents()).as("an agent enrolled by the second check").hasSize(enrolled);
         System.out.printf("outpost check took %d ms%n", again.elapsed().toMillis());
     }
 
@@ -155,6 +161,27 @@ class CheckIT {
         failsAt(r, "tcp", "cannot connect to 127.0.0.1:" + port + " (127.0.0.1): Connection refused",
             "nothing listens on 127.0.0.1:" + port + ": is the server running");
         assertThat(lines(r.stdout()).get("certificate")).startsWith("✘ not tried");
+    }
+
+    @Test
+    void passesThroughAProxyAndFailsTheProxyLineWhenNoProxyListens() throws Exception {
+        try (ConnectProxy proxy = new ConnectProxy()) {
+            HostCommand.Result r = check("proxied", server.url(), server.dir.resolve("ca.pem"), token,
+                ", \"https_proxy\": \"" + proxy.url() + "\"");
+
+            assertThat(r.exitCode()).as(r.both()).isZero();
+            Map<String, String> lines = lines(r.stdout());
+            assertThat(lines.get("proxy")).isEqualTo("✔ the proxy " + proxy.url().substring(7) + " opened a tunnel to 127.0.0.1:" + server.port());
+            assertThat(lines.get("tcp")).isEqualTo("✔ reached 127.0.0.1:" + server.port() + " through the proxy");
+            assertThat(proxy.connects).contains("127.0.0.1:" + server.port());
+        }
+        int port;
+        try (ServerSocket s = new ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        HostCommand.Result r = check("no-proxy", server.url(), server.dir.resolve("ca.pem"), token,
+            ", \"https_proxy\": \"http://127.0.0.1:" + port + "\"");
+        failsAt(r, "proxy", "cannot connect to the proxy 127.0.0.1:" + port + ": Connection refused", "check https_proxy");
     }
 
     @Test

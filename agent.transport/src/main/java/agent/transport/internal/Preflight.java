@@ -71,9 +71,16 @@ final class Preflight {
         InetAddress[] addresses = dns();
         Socket socket = null;
         try {
-            if (failed == null) socket = s.httpsProxy != null ? proxy() : noProxy(addresses);
+            if (failed == null) {
+                socket = s.httpsProxy != null ? proxy() : noProxy(addresses);
+            } else {
+                notTried("proxy");
+            }
+            if (out.stream().noneMatch(c -> c.name().equals("tcp"))) notTried("tcp");
             if (s.serverUrl.getScheme().equals("https")) {
                 tls(socket);
+            } else if (failed != null) {
+                notTried("tls");
             } else {
                 fail("tls", "not used: server_url " + s.serverUrl + " is plain http (insecure_http)",
                     "plain http is for development only: use https:// with the server's certificate");

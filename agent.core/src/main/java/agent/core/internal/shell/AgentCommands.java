@@ -20,12 +20,11 @@ import org.osgi.service.component.annotations.Reference;
 import agent.api.Command;
 import agent.api.Result;
 import agent.api.Status;
-import agent.core.internal.config.AgentConfig;
 import agent.core.internal.control.AgentStatus;
 import agent.core.internal.control.StatusText;
-import agent.core.internal.main.Logging;
 import agent.core.internal.dispatch.Dispatcher;
 import agent.core.internal.dispatch.HandlerRegistry;
+import agent.core.internal.main.Logging;
 import agent.core.internal.plugins.PluginInventory;
 import agent.core.internal.plugins.PluginManager;
 import agent.store.CommandRecord;
@@ -43,8 +42,6 @@ import agent.transport.Documents;
 @GogoCommand(scope = "agent", function = {"status", "commands", "command", "actions", "exec", "plugins", "install", "loglevel"})
 public final class AgentCommands {
     private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger("agent.core.shell");
-    @Reference
-    AgentConfig config;
 
     @Reference
     AgentStatus status;
