@@ -59,6 +59,7 @@ public final class PluginInventory {
     private final HandlerRegistry registry;
     private final Path file;
     private final Map<String, Entry> entries; // guarded by this
+    private final List<Runnable> changeListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     /**
      * @param context  the core's bundle context
@@ -97,6 +98,18 @@ public final class PluginInventory {
             LOG.warning("cannot write " + file + ": " + e.getMessage());
         }
     }
+
+    /** @param listener told after a plugin was installed, upgraded, removed or quarantined (the server's plugin list) */
+    public void onChange(Runnable listener) { changeListeners.add(listener); }
+
+    /** @param listener no longer told */
+    public void removeOnChange(Runnable listener) { changeListeners.remove(listener); }
+
+    /**
+     * A plugin change is complete (its bundle is uninstalled, or started with its actions): what hello lists is now
+     * true. The registry's own changes come earlier, while a bundle is still stopping.
+     */
+    void changed() { changeListeners.forEach(Runnable::run); }
 
     /** @param bsn a runtime plugin @param start start it at agent start @param sha256 its jar's */
     synchronized void installed(String bsn, boolean start, String sha256) {

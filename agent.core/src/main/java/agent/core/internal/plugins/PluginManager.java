@@ -114,8 +114,13 @@ public final class PluginManager implements CommandHandler {
         startInstalled();
     }
 
-    /** Why a plugin did not come up; {@code hung} when it did not answer at all (it is then quarantined). */
-    record StartFailure(String message, boolean hung) {}
+    /**
+     * Why a plugin did not come up; {@code hung} when it did not answer at all (it is then quarantined); {@code code}
+     * when the reason is a refusal rather than a failure (its config section does not fit its settings type).
+     */
+    record StartFailure(String message, boolean hung, ErrorCode code) {
+        StartFailure(String message, boolean hung) { this(message, hung, null); }
+    }
 
     private void startInstalled() {
         List<CompletableFuture<Void>> starts = new ArrayList<>();
@@ -140,12 +145,17 @@ public final class PluginManager implements CommandHandler {
 
     @Override
     public Object handle(CommandContext ctx) throws Exception {
-        switch (ctx.command().action()) {
-            case "plugin.list": return inventory.list();
-            case "plugin.install": return install(ctx);
-            case "plugin.upgrade": return upgrade(ctx);
-            case "plugin.remove": return remove(ctx);
-            default: throw new CommandException("unknown plugin action " + ctx.command().action());
+        String action = ctx.command().action();
+        if (action.equals("plugin.list")) return inventory.list();
+        try {
+            switch (action) {
+                case "plugin.install": return install(ctx);
+                case "plugin.upgrade": return upgrade(ctx);
+                case "plugin.remove": return remove(ctx);
+                default: throw new CommandException("unknown plugin action " + action);
+            }
+        } finally {
+            if (!ctx.dryRun()) inventory.changed(); // the server hears of the plugin list once the change is complete
         }
     }
 
@@ -188,7 +198,9 @@ public final class PluginManager implements CommandHandler {
                 }, STOP_TIMEOUT);
                 if (stuck == null) refresh(b);
                 Files.deleteIfExists(kept);
-                throw new CommandException("plugin '" + c.bsn + "' " + c.version + " was not installed: " + failure.message());
+                String why = "plugin '" + c.bsn + "' " + c.version + " was not installed: " + failure.message();
+                if (failure.code() != null) throw new CommandRefusedException(why + "; nothing was changed", failure.code());
+                throw new CommandException(why);
             }
         }
         inventory.installed(c.bsn, start, c.sha256);
@@ -354,7 +366,7 @@ public final class PluginManager implements CommandHandler {
                 // its config section must fit the types its handlers declare: refused now, not at every command
                 agent.api.InvalidSettingsException bad = SettingsCheck.firstProblem(
                     registry.all().stream().filter(r -> r.bundle != null && r.bundle.getBundleId() == b.getBundleId()).toList(), config);
-                return bad == null ? null : new StartFailure(bad.getMessage(), false);
+                return bad == null ? null : new StartFailure(bad.getMessage(), false, ErrorCode.INVALID_SETTINGS);
             }
             if (System.nanoTime() > deadline) {
                 return new StartFailure("its components did not come up within " + START_TIMEOUT.toSeconds() + " s", true);
