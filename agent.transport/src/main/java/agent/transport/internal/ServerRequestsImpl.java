@@ -6,7 +6,9 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -34,8 +36,13 @@ public final class ServerRequestsImpl implements ServerRequests {
         String text;
         try {
             text = Files.readString(report, StandardCharsets.UTF_8);
+        } catch (NoSuchFileException e) {
+            throw new DocumentException("cannot read " + where + ": no such file");
+        } catch (AccessDeniedException e) {
+            throw new DocumentException("cannot read " + where + ": permission denied");
         } catch (IOException e) {
-            throw new DocumentException("cannot read " + where + ": " + e.getMessage());
+            // the JDK's messages of these name only the file, which the line already says
+            throw new DocumentException("cannot read " + where + ": " + e);
         }
         JsonObject doc;
         try {

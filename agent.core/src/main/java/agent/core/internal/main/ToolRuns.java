@@ -62,8 +62,7 @@ final class ToolRuns {
         notAcked.removeAll(r.acked());
         out.println("uploaded " + report + " to " + config.serverUrl + " as agent " + r.agentId() + ": " + r.results().size()
             + " results, " + (notAcked.isEmpty() ? "all" : r.results().size() - notAcked.size()) + " acknowledged; "
-            + r.events().size() + " events" + (r.ackedEvents() == null ? (r.events().isEmpty() ? "" : " (the server did not say which it stored)")
-                : ", " + r.ackedEvents().size() + " acknowledged"));
+            + r.events().size() + " events" + eventAcks(r));
         if (!notAcked.isEmpty()) {
             err.println("outpost: the server did not acknowledge " + notAcked.size() + " results: " + String.join(", ",
                 notAcked.subList(0, Math.min(10, notAcked.size()))) + (notAcked.size() > 10 ? ", ..." : "")
@@ -75,6 +74,13 @@ final class ToolRuns {
             return 1;
         }
         return 0;
+    }
+
+    /** How many of the report's events the server acknowledged; nothing to say of a report with none. */
+    private static String eventAcks(ReportReceipt r) {
+        if (r.events().isEmpty()) return "";
+        if (r.ackedEvents() == null) return " (the server did not say which it stored)";
+        return ", " + (r.ackedEvents().containsAll(r.events()) ? "all" : String.valueOf(r.ackedEvents().size())) + " acknowledged";
     }
 
     /** @return 0 if every check passed, 1 if not */
