@@ -363,10 +363,24 @@ public final class PluginManager implements CommandHandler {
                 return new StartFailure(unsatisfied, false);
             }
             if (componentsUp(b)) {
+                List<HandlerRegistry.Registration> handlers =
+                    registry.all().stream().filter(r -> r.bundle != null && r.bundle.getBundleId() == b.getBundleId()).toList();
                 // its config section must fit the types its handlers declare: refused now, not at every command
-                agent.api.InvalidSettingsException bad = SettingsCheck.firstProblem(
-                    registry.all().stream().filter(r -> r.bundle != null && r.bundle.getBundleId() == b.getBundleId()).toList(), config);
-                return bad == null ? null : new StartFailure(bad.getMessage(), false, ErrorCode.INVALID_SETTINGS);
+                agent.api.InvalidSettingsException bad = SettingsCheck.firstProblem(handlers, config);
+                if (bad != null) return new StartFailure(bad.getMessage(), false, ErrorCode.INVALID_SETTINGS);
+                // handlers are activated at their first command (a plugin never used costs nothing); an installed one is
+                // activated now, bounded, so that one that fails or blocks in activate is found before it is kept
+                for (HandlerRegistry.Registration r : handlers) {
+                    StartFailure activated = boundedCall("activate", b, () -> {
+                        r.handler();
+                        return null;
+                    }, Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
+                    if (activated != null) {
+                        String failedComponents = componentFailures(b);
+                        return activated.hung() || failedComponents == null ? activated : new StartFailure(failedComponents, false);
+                    }
+                }
+                return null;
             }
             if (System.nanoTime() > deadline) {
                 return new StartFailure("its components did not come up within " + START_TIMEOUT.toSeconds() + " s", true);
