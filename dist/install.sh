@@ -56,15 +56,25 @@ here=$(cd "$(dirname "$(readlink -f "$0")")" && pwd)
 if [ -f "$here/lib/outpost.jar" ] && [ -f "$here/bin/outpost" ]; then
     src_jar=$here/lib/outpost.jar src_bin=$here/bin/outpost src_unit=$here/outpost.service
     src_uninstall=$here/uninstall.sh src_readme=$here/README.md src_jre=$here/jre
+    src_config=$here/config.json src_ca=$here/server-ca.pem
 elif [ -f "$here/../bndrun/target/outpost.jar" ]; then
     src_jar=$here/../bndrun/target/outpost.jar src_bin=$here/../bin/outpost src_unit=$here/outpost.service
     src_uninstall=$here/uninstall.sh src_readme=$here/../README.md src_jre=""
+    src_config="" src_ca=""
 elif [ -f "$here/../bndrun/pom.xml" ]; then
     die "no agent jar at $here/../bndrun/target/outpost.jar: build it first (mvn -B -DskipTests package)"
 else
     die "cannot find the agent beside $0 (lib/outpost.jar of a distribution, or a built checkout)"
 fi
 for f in "$src_bin" "$src_unit" "$src_uninstall"; do [ -f "$f" ] || die "missing $f"; done
+# A distribution made by outpost-packager brings its default config (config.json: server_url on its second line, then
+# server_ca, then the rest) and the server's CA: they stand unless --server or --ca say otherwise.
+if [ -n "$src_config" ] && [ -f "$src_config" ]; then
+    [ -n "$server" ] || server=$(sed -n 's/^  "server_url": "\(.*\)",$/\1/p' "$src_config")
+    if [ -z "$ca" ] && [ -f "$src_ca" ]; then ca=$src_ca; fi
+else
+    src_config=""
+fi
 
 # --- where to ---------------------------------------------------------------------------------------------
 if [ -n "$root" ]; then
@@ -239,7 +249,13 @@ if ! $have_config; then
     {
         printf '{\n  "server_url": "%s",\n' "$server"
         [ -z "$ca" ] || printf '  "server_ca": "%s",\n' "$etc/server-ca.pem"
-        printf '  "enrollment_token": "%s"\n}\n' "$token"
+        if [ -n "$src_config" ]; then
+            # then the rest of the distribution's default config, which always holds more keys (transport, ...)
+            printf '  "enrollment_token": "%s",\n' "$token"
+            sed -e '1d' -e '/^  "server_url": /d' -e '/^  "server_ca": /d' -e '/^  "enrollment_token": /d' "$src_config"
+        else
+            printf '  "enrollment_token": "%s"\n}\n' "$token"
+        fi
     } >"$body"
     put_file conf "$body" "$config" 0600
     rm -f "$body"
@@ -279,6 +295,12 @@ fi
 # at /opt/outpost in a private mount namespace; it serves on the target if the target runs the same Java.
 cds_log=$(mktemp)
 cds_ok=true
+# A private runtime from outpost-packager comes without the JDK's base class-data archive (JDK 17 does not write one
+# reproducibly): the JVM cannot write or map the agent's archive without it, so it is written first.
+if [ -x "$root$opt/jre/bin/java" ] && [ ! -s "$root$opt/jre/lib/server/classes.jsa" ]; then
+    "$root$opt/jre/bin/java" -Xshare:dump >"$cds_log" 2>&1 \
+        || die "cannot write the private runtime's class-data archive: $(tail -n 3 "$cds_log")" 1
+fi
 if [ -z "$root" ]; then
     "$opt/bin/outpost" cds >"$cds_log" 2>&1 || cds_ok=false
 else

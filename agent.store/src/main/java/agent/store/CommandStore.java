@@ -91,6 +91,12 @@ public interface CommandStore extends AutoCloseable {
      */
     List<Result> outbox(int limit);
 
+    /**
+     * @return how many results {@link #outbox} holds, without reading them
+     * @since 2.1
+     */
+    int outboxSize();
+
     /** @param ids results the consumer has stored; they leave the outbox */
     void ack(Collection<String> ids);
 

@@ -34,4 +34,17 @@ public interface CommandStoreFactory {
      * @throws StoreException as {@link #open(Path, boolean)}
      */
     default CommandStore open(Path dataDir) throws StoreException { return open(dataDir, false); }
+
+    /**
+     * Opens {@code <dataDir>/commands.db} to read only, as it is: nothing is created, migrated, recovered or pruned,
+     * and every write fails. For looking at the store of an agent that is stopped (or runs beside: SQLite's WAL lets
+     * a reader in while the agent writes).
+     *
+     * @param dataDir the agent's data directory
+     * @return the open store; close it when done
+     * @throws StoreException if there is no store, or it cannot be read, or its schema is not this agent's (the
+     *                        message names the file)
+     * @since 2.1
+     */
+    CommandStore openReadOnly(Path dataDir) throws StoreException;
 }

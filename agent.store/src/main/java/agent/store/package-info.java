@@ -3,7 +3,7 @@
  * waiting for the server (§9).
  */
 @Export
-@Version("2.0.0")
+@Version("2.1.0")
 package agent.store;
 
 import org.osgi.annotation.bundle.Export;

@@ -35,4 +35,10 @@ public final class TransportSettings {
     public URI httpsProxy;
     /** Allow http:// and ws:// (development only; warned on every connect). */
     public boolean insecureHttp;
+    /**
+     * The clock difference with the server that the preflight accepts, in seconds.
+     *
+     * @since 2.1
+     */
+    public int maxClockSkewSeconds = 300;
 }

@@ -92,7 +92,8 @@ final class HostCommand {
         "shift",
         "exec \"$@\"");
 
-    private List<String> commandLine() {
+    /** The command line as run: wrapped in unshare with the mounts when there are any (for a long-running process). */
+    List<String> commandLine() {
         if (mounts.isEmpty()) return argv;
         List<String> cmd = new ArrayList<>(List.of("unshare", "--mount", "--propagation", "private", "bash", "-c",
             MOUNT_SCRIPT, "mounts"));

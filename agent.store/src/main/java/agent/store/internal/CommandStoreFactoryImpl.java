@@ -61,6 +61,14 @@ public final class CommandStoreFactoryImpl implements CommandStoreFactory {
         return store;
     }
 
+    @Override
+    public CommandStore openReadOnly(Path dataDir) {
+        Path db = dataDir.resolve(FILE);
+        if (!Files.isRegularFile(db)) throw new StoreException("no command store at " + db + " (no agent has run with this data dir)");
+        // the native library goes where this process's temp files go: the data dir's belongs to the agent
+        return SqliteCommandStore.openReadOnly(db);
+    }
+
     private static long size(Path p) {
         try {
             return Files.size(p);

@@ -104,6 +104,48 @@ public final class SqliteCommandStore implements CommandStore {
         }
     }
 
+    /**
+     * Opens an existing database for reading only, migrating nothing: what {@code outpost status} of a stopped agent
+     * reads. Every write fails.
+     *
+     * @param file path of the database file
+     * @return the store
+     */
+    public static SqliteCommandStore openReadOnly(java.nio.file.Path file) {
+        SQLiteConfig config = new SQLiteConfig();
+        config.setReadOnly(true);
+        config.setBusyTimeout(10_000);
+        SQLiteDataSource ds = new SQLiteDataSource(config);
+        // No WAL file: the agent closed the store cleanly (or never wrote), and the database file is all there is.
+        // Opened as immutable then, SQLite reads it without the shared-memory and WAL files a reader would otherwise
+        // leave beside it. With a WAL file, what it holds counts, and it is read as a writer left it.
+        boolean wal = java.nio.file.Files.exists(java.nio.file.Path.of(file + "-wal"));
+        ds.setUrl(wal ? "jdbc:sqlite:" + file : "jdbc:sqlite:" + file.toAbsolutePath().toUri() + "?immutable=1");
+        Connection r = null, w = null;
+        try {
+            r = ds.getConnection();
+            int version;
+            try (Statement s = r.createStatement(); ResultSet rs = s.executeQuery("PRAGMA user_version")) {
+                version = rs.next() ? rs.getInt(1) : 0;
+            }
+            if (version != Schema.CURRENT) {
+                throw new StoreException("database " + file + " has schema version " + version + ", this agent reads "
+                    + Schema.CURRENT + " (the agent migrates it when it starts)");
+            }
+            // writes go through a connection of their own, as in a writable store; here each one fails
+            w = ds.getConnection();
+            w.setAutoCommit(false);
+            return new SqliteCommandStore(file.toString(), ds, w, r);
+        } catch (SQLException e) {
+            closeQuietly(w);
+            closeQuietly(r);
+            throw new StoreException("cannot open command store " + file + " to read: " + e.getMessage(), e);
+        } catch (StoreException e) {
+            closeQuietly(r);
+            throw e;
+        }
+    }
+
     // ---- writes -------------------------------------------------------------------------------------
 
     @Override
@@ -330,6 +372,20 @@ public final class SqliteCommandStore implements CommandStore {
                     while (rs.next()) out.add(record(rs).result());
                 }
                 return out;
+            }
+        });
+    }
+
+    @Override
+    public int outboxSize() {
+        return read(c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT COUNT(*) FROM commands"
+                + " WHERE delivered = 0 AND finished_at IS NOT NULL AND source = ?")) {
+                ps.setString(1, Destination.SERVER.wireName());
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    return rs.getInt(1);
+                }
             }
         });
     }

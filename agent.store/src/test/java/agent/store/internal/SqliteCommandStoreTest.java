@@ -301,4 +301,56 @@ class SqliteCommandStoreTest {
         store.admit(cmd("w"), Destination.SERVER);
         assertThat(new File(dir.toFile(), "commands.db-wal")).exists();
     }
+
+    @Test
+    void aReadOnlyStoreReadsWhatTheAgentWroteAndRefusesEveryWrite() throws Exception {
+        open();
+        store.admit(cmd("r1"), Destination.SERVER);
+        store.admit(cmd("r2"), Destination.SERVER);
+        store.markRunning("r2", Instant.now());
+        store.finish(ok("r2", Instant.now()));
+        store.close();
+        store = null;
+        java.nio.file.Path db = dir.resolve("commands.db");
+        long before = java.nio.file.Files.size(db);
+
+        try (SqliteCommandStore ro = SqliteCommandStore.openReadOnly(db)) {
+            assertThat(ro.counts()).containsEntry(Status.RECEIVED, 1L).containsEntry(Status.SUCCEEDED, 1L);
+            assertThat(ro.outbox(10)).extracting(Result::id).containsExactly("r2");
+            assertThat(ro.outboxSize()).isEqualTo(1);
+            assertThat(ro.events().size()).isZero();
+            assertThatThrownBy(() -> ro.admit(cmd("r3"), Destination.SERVER)).isInstanceOf(StoreException.class)
+                .hasMessageContaining("readonly");
+            // the start-up recovery is a write as well: a status query must never interrupt a command
+            assertThatThrownBy(() -> ro.recover("status")).isInstanceOf(StoreException.class);
+        }
+        assertThat(dir.resolve("commands.db-wal")).as("left by a reader").doesNotExist();
+        assertThat(dir.resolve("commands.db-shm")).as("left by a reader").doesNotExist();
+        try (SqliteCommandStore rw = SqliteCommandStore.open(db)) {
+            assertThat(rw.get("r3")).isEmpty();
+            assertThat(rw.counts()).containsEntry(Status.RECEIVED, 1L);
+        }
+        assertThat(java.nio.file.Files.size(db)).isEqualTo(before);
+    }
+
+    @Test
+    void aReadOnlyStoreReadsBesideAWriterWhatItCommitted() throws Exception {
+        open();
+        store.admit(cmd("w1"), Destination.SERVER);
+        try (SqliteCommandStore ro = SqliteCommandStore.openReadOnly(dir.resolve("commands.db"))) {
+            assertThat(ro.counts()).containsEntry(Status.RECEIVED, 1L);
+            store.admit(cmd("w2"), Destination.SERVER);
+            assertThat(ro.counts()).containsEntry(Status.RECEIVED, 2L);
+        }
+    }
+
+    @Test
+    void aReadOnlyStoreOfAnotherSchemaVersionIsRefusedNamingTheFile() throws Exception {
+        java.nio.file.Path db = dir.resolve("old.db");
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db); Statement s = c.createStatement()) {
+            s.executeUpdate("PRAGMA user_version = 1");
+        }
+        assertThatThrownBy(() -> SqliteCommandStore.openReadOnly(db)).isInstanceOf(StoreException.class)
+            .hasMessageContaining(db.toString()).hasMessageContaining("schema version 1");
+    }
 }

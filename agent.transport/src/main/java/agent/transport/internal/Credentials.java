@@ -38,17 +38,23 @@ final class Credentials {
         this.token = token;
     }
 
+    /** @return the credentials kept in the data dir, or null if there are none */
+    static Credentials load(Path dataDir) throws IOException {
+        Path file = dataDir.resolve(FILE);
+        if (!Files.exists(file)) return null;
+        try {
+            JsonObject o = Codec.parse(Files.readString(file), "credentials file " + file).getAsJsonObject();
+            return new Credentials(o.get("agentId").getAsString(), o.get("agentToken").getAsString());
+        } catch (Codec.FrameException | RuntimeException e) {
+            throw new IOException("credentials file " + file + " is damaged (" + e.getMessage()
+                + "); remove it and set enrollment_token to enrol again");
+        }
+    }
+
     static Credentials loadOrEnroll(HttpClient http, TransportSettings s) throws IOException, Unauthorized, InterruptedException {
         Path file = s.dataDir.resolve(FILE);
-        if (Files.exists(file)) {
-            try {
-                JsonObject o = Codec.parse(Files.readString(file), "credentials file " + file).getAsJsonObject();
-                return new Credentials(o.get("agentId").getAsString(), o.get("agentToken").getAsString());
-            } catch (Codec.FrameException | RuntimeException e) {
-                throw new IOException("credentials file " + file + " is damaged (" + e.getMessage()
-                    + "); remove it and set enrollment_token to enrol again");
-            }
-        }
+        Credentials kept = load(s.dataDir);
+        if (kept != null) return kept;
         if (s.enrollmentToken == null) {
             throw new Unauthorized("not enrolled and config key 'enrollment_token' is not set");
         }

@@ -58,6 +58,8 @@ final class PollTransport implements Transport {
     private List<Object> undelivered = List.of(); // guarded by this
     private volatile boolean closed;
     private volatile String state = "not checked in yet";
+    /** Since when check-ins have failed in a row (for status displays); null after a success. */
+    private volatile Instant failingSince;
     private volatile int nextCheckinSeconds;
     private ScheduledFuture<?> next; // guarded by this
 
@@ -92,9 +94,11 @@ final class PollTransport implements Transport {
             backoff.reset();
             delay = intervalMs();
         } catch (Credentials.Unauthorized e) {
+            if (failingSince == null) failingSince = Instant.now();
             delay = backoff.capMs();
             LOG.severe("check-in refused: " + e.getMessage() + "; retrying in " + delay / 1000 + " s");
         } catch (IOException | RuntimeException e) {
+            if (failingSince == null) failingSince = Instant.now();
             delay = backoff.nextDelayMs();
             LOG.warning("check-in at " + s.serverUrl + " failed: " + WebSocketTransport.describe(e) + "; retrying in "
                 + delay + " ms");
@@ -102,6 +106,7 @@ final class PollTransport implements Transport {
             Thread.currentThread().interrupt();
             return;
         }
+        if (failingSince != null) state = "check-ins failing since " + failingSince + "; next attempt at " + Instant.now().plusMillis(delay);
         scheduleIn(delay);
     }
 
@@ -191,6 +196,7 @@ final class PollTransport implements Transport {
             accepted.addAll(sentAccepted);
             throw new IOException(e.getMessage());
         }
+        failingSince = null;
         state = "checked in at " + s.serverUrl + " at " + Instant.now();
         // the answers that went out are the server's now: an unacked one is still in the outbox and goes again
         rs.forEach(r -> answers.remove(r.getAsJsonObject().get("id").getAsString()));

@@ -17,8 +17,10 @@ import java.util.Base64;
 import java.util.Collection;
 import java.util.List;
 
+import javax.net.ssl.KeyManager;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
 
 import agent.transport.TransportSettings;
@@ -29,28 +31,42 @@ final class Tls {
 
     static SSLContext context(TransportSettings s) {
         try {
-            TrustManagerFactory tmf = null;
-            if (s.serverCa != null) {
-                KeyStore trust = KeyStore.getInstance("PKCS12");
-                trust.load(null, null);
-                List<Certificate> cas = certificates(s.serverCa, "server_ca");
-                for (int i = 0; i < cas.size(); i++) trust.setCertificateEntry("ca-" + i, cas.get(i));
-                tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-                tmf.init(trust);
-            }
-            KeyManagerFactory kmf = null;
-            if (s.clientCert != null) {
-                char[] none = new char[0];
-                KeyStore keys = KeyStore.getInstance("PKCS12");
-                keys.load(null, null);
-                List<Certificate> chain = certificates(s.clientCert, "client_cert");
-                keys.setKeyEntry("client", privateKey(s.clientKey), none, chain.toArray(new Certificate[0]));
-                kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-                kmf.init(keys, none);
-            }
             SSLContext ctx = SSLContext.getInstance("TLS");
-            ctx.init(kmf == null ? null : kmf.getKeyManagers(), tmf == null ? null : tmf.getTrustManagers(), null);
+            ctx.init(keyManagers(s), trustManagers(s), null);
             return ctx;
+        } catch (GeneralSecurityException e) {
+            throw new IllegalArgumentException("cannot set up TLS: " + e.getMessage(), e);
+        }
+    }
+
+    /** @return the trust managers of {@code server_ca}, or null for the system trust store */
+    static TrustManager[] trustManagers(TransportSettings s) {
+        if (s.serverCa == null) return null;
+        try {
+            KeyStore trust = KeyStore.getInstance("PKCS12");
+            trust.load(null, null);
+            List<Certificate> cas = certificates(s.serverCa, "server_ca");
+            for (int i = 0; i < cas.size(); i++) trust.setCertificateEntry("ca-" + i, cas.get(i));
+            TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            tmf.init(trust);
+            return tmf.getTrustManagers();
+        } catch (GeneralSecurityException | IOException e) {
+            throw new IllegalArgumentException("cannot set up TLS: " + e.getMessage(), e);
+        }
+    }
+
+    /** @return the key managers of the client certificate, or null without mutual TLS */
+    static KeyManager[] keyManagers(TransportSettings s) {
+        if (s.clientCert == null) return null;
+        try {
+            char[] none = new char[0];
+            KeyStore keys = KeyStore.getInstance("PKCS12");
+            keys.load(null, null);
+            List<Certificate> chain = certificates(s.clientCert, "client_cert");
+            keys.setKeyEntry("client", privateKey(s.clientKey), none, chain.toArray(new Certificate[0]));
+            KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+            kmf.init(keys, none);
+            return kmf.getKeyManagers();
         } catch (GeneralSecurityException | IOException e) {
             throw new IllegalArgumentException("cannot set up TLS: " + e.getMessage(), e);
         }

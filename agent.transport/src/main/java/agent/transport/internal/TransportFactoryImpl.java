@@ -1,10 +1,6 @@
 package agent.transport.internal;
 
-import java.net.InetSocketAddress;
-import java.net.ProxySelector;
 import java.net.http.HttpClient;
-import java.time.Duration;
-import java.util.concurrent.Executors;
 
 import org.osgi.service.component.annotations.Component;
 
@@ -19,18 +15,7 @@ public final class TransportFactoryImpl implements TransportFactory {
 
     @Override
     public Transport open(TransportSettings s, AgentLink link) {
-        HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(30))
-            .executor(Executors.newCachedThreadPool(r -> {
-                Thread t = new Thread(r, "outpost-http");
-                t.setDaemon(true);
-                return t;
-            }));
-        if (s.serverUrl.getScheme().equals("https")) b.sslContext(Tls.context(s));
-        if (s.httpsProxy != null) {
-            int port = s.httpsProxy.getPort() > 0 ? s.httpsProxy.getPort() : 3128;
-            b.proxy(ProxySelector.of(InetSocketAddress.createUnresolved(s.httpsProxy.getHost(), port)));
-        }
-        HttpClient http = b.build();
+        HttpClient http = HttpClients.of(s);
         return s.kind.equals("poll") ? new PollTransport(s, link, http) : new WebSocketTransport(s, link, http);
     }
 }

@@ -83,6 +83,8 @@ final class WebSocketTransport implements Transport, WebSocket.Listener {
     private volatile boolean closed;
     private volatile long lastHeardNanos;
     private volatile String state = "not connected yet";
+    /** Since when the agent has had no welcomed connection (for status displays); null while connected. */
+    private volatile Instant down = Instant.now();
     private volatile Credentials credentials;
     private volatile int heartbeatSeconds;
     private ScheduledFuture<?> reconnect; // guarded by this
@@ -144,7 +146,8 @@ final class WebSocketTransport implements Transport, WebSocket.Listener {
 
     private synchronized void retryIn(long delayMs) {
         if (closed) return;
-        state = "disconnected; next attempt at " + Instant.now().plusMillis(delayMs);
+        if (down == null) down = Instant.now();
+        state = "disconnected since " + down + "; next attempt at " + Instant.now().plusMillis(delayMs);
         if (reconnect != null) reconnect.cancel(false);
         reconnect = timer.schedule(this::connect, delayMs, TimeUnit.MILLISECONDS);
     }
@@ -317,6 +320,7 @@ final class WebSocketTransport implements Transport, WebSocket.Listener {
         if (frame.has("heartbeatSeconds") && frame.get("heartbeatSeconds").isJsonPrimitive()) {
             heartbeatSeconds = Math.max(1, frame.get("heartbeatSeconds").getAsInt());
         }
+        down = null;
         state = "connected to " + wsUri() + " since " + Instant.now();
         synchronized (this) {
             if (heartbeat != null) heartbeat.cancel(false);

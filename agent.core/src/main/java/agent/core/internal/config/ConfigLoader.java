@@ -179,7 +179,7 @@ public final class ConfigLoader {
         if (c.serverUrl != null) {
             c.serverUrl = url(c.serverUrl, "config key 'server_url'", c.insecureHttp ? Set.of("https", "http") : Set.of("https"));
         }
-        if ((mode == Mode.RUN || mode == Mode.ONCE) && c.serverUrl == null) {
+        if (mode.needsServer() && c.serverUrl == null) {
             throw new ConfigException("config key 'server_url' is required in " + mode.wireName()
                 + " mode (set it in " + (c.configFile == null ? DEFAULT_FILE : c.configFile) + " or OUTPOST_SERVER_URL)");
         }

@@ -11,6 +11,9 @@ public final class Invocation {
         "       outpost once    [--config F] [--data-dir D] [--wait S] [--max-seconds S]",
         "       outpost offline --tasks F [--report F] [--config F] [--data-dir D]",
         "       outpost console [--config F] [--data-dir D]",
+        "       outpost status  [--json] [--config F] [--data-dir D]",
+        "       outpost inject  --report F [--config F] [--data-dir D]",
+        "       outpost check   [--config F] [--data-dir D]",
         "       outpost help");
     /** How long one-shot mode tries by default before it gives up (exit 1): cron runs must not pile up. */
     public static final int DEFAULT_ONCE_SECONDS = 600;
@@ -28,9 +31,11 @@ public final class Invocation {
     public final int maxSeconds;
     /** Start with a new, empty command store although the old one is missing (recorded). */
     public final boolean resetStore;
+    /** Status mode: JSON for scripts rather than text. */
+    public final boolean json;
 
     private Invocation(Mode mode, Path config, Path dataDir, Path tasks, Path report, int waitSeconds, int maxSeconds,
-            boolean resetStore) {
+            boolean resetStore, boolean json) {
         this.mode = mode;
         this.config = config;
         this.dataDir = dataDir;
@@ -39,6 +44,7 @@ public final class Invocation {
         this.waitSeconds = waitSeconds;
         this.maxSeconds = maxSeconds;
         this.resetStore = resetStore;
+        this.json = json;
     }
 
     /**
@@ -59,7 +65,7 @@ public final class Invocation {
         Path config = null, dataDir = null, tasks = null, report = null;
         int wait = 0;
         int maxSeconds = -1;
-        boolean resetStore = false;
+        boolean resetStore = false, json = false;
         for (int i = 1; i < args.size(); i++) {
             String a = args.get(i);
             String name = a, value = null;
@@ -68,8 +74,12 @@ public final class Invocation {
                 name = a.substring(0, eq);
                 value = a.substring(eq + 1);
             }
-            if (name.equals("--reset-store")) {
+            if (name.equals("--reset-store") && !mode.isTool()) {
                 resetStore = true;
+                continue;
+            }
+            if (name.equals("--json") && mode == Mode.STATUS) {
+                json = true;
                 continue;
             }
             switch (name) {
@@ -103,8 +113,10 @@ public final class Invocation {
             if (value == null) i++;
         }
         if (mode == Mode.OFFLINE && tasks == null) throw new ConfigException("offline mode needs --tasks FILE\n" + USAGE);
-        if (mode != Mode.OFFLINE && (tasks != null || report != null)) {
-            throw new ConfigException("--tasks and --report are for offline mode only\n" + USAGE);
+        if (mode != Mode.OFFLINE && tasks != null) throw new ConfigException("--tasks is for offline mode only\n" + USAGE);
+        if (mode == Mode.INJECT && report == null) throw new ConfigException("inject needs --report FILE\n" + USAGE);
+        if (mode != Mode.OFFLINE && mode != Mode.INJECT && report != null) {
+            throw new ConfigException("--report is for offline and inject modes only\n" + USAGE);
         }
         if (mode != Mode.ONCE && (wait != 0 || maxSeconds != -1)) {
             throw new ConfigException("--wait and --max-seconds are for once mode only\n" + USAGE);
@@ -113,7 +125,7 @@ public final class Invocation {
         if (mode == Mode.ONCE && wait >= maxSeconds) {
             throw new ConfigException("--wait " + wait + " leaves no time within --max-seconds " + maxSeconds + "\n" + USAGE);
         }
-        return new Invocation(mode, config, dataDir, tasks, report, wait, maxSeconds, resetStore);
+        return new Invocation(mode, config, dataDir, tasks, report, wait, maxSeconds, resetStore, json);
     }
 
     private static String value(List<String> args, int i, String name, String inline) throws ConfigException {

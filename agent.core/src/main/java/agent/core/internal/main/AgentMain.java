@@ -45,6 +45,7 @@ import agent.store.CommandStore;
 import agent.store.CommandStoreFactory;
 import agent.store.StoreException;
 import agent.transport.Documents;
+import agent.transport.ServerRequests;
 
 /**
  * The agent's process: bnd's launcher calls this {@code Callable} (registered with {@code main.thread=true}) once
@@ -77,6 +78,9 @@ public final class AgentMain implements Callable<Integer> {
     @Reference
     Documents documents;
 
+    @Reference
+    ServerRequests requests;
+
     private BundleContext context;
     /** Counted down once the store is closed, so a SIGTERM's shutdown hook can wait for it. */
     private final CountDownLatch closed = new CountDownLatch(1);
@@ -99,12 +103,22 @@ public final class AgentMain implements Callable<Integer> {
                 System.out.println(Invocation.USAGE);
                 return 0;
             }
-            config = ConfigLoader.load(inv, System.getenv());
         } catch (ConfigException e) {
             System.err.println("outpost: " + e.getMessage());
             return 2;
         }
+        try {
+            config = ConfigLoader.load(inv, System.getenv());
+        } catch (ConfigException e) {
+            if (inv.mode == Mode.CHECK) {
+                ToolRuns.badConfig(e.getMessage(), ToolRuns.stdout());
+            } else {
+                System.err.println("outpost: " + e.getMessage());
+            }
+            return 2;
+        }
         config.agentId = MachineIdentity.agentId(config.agentId);
+        if (inv.mode.isTool()) return tool(inv, config);
         Logging.configure(config);
         config.warnings.forEach(LOG::warning);
         ExitGuard.install(context);
@@ -193,6 +207,25 @@ public final class AgentMain implements Callable<Integer> {
             Logging.reattach();
             LOG.info("stopped");
             closed.countDown();
+        }
+    }
+
+    /** An operator's tool: no lock, no store opened for writing, no components, no log file (see {@link ToolRuns}). */
+    private int tool(Invocation inv, AgentConfig config) {
+        Logging.configureForTool();
+        try {
+            switch (inv.mode) {
+                case STATUS:
+                    return ToolRuns.status(config, context.getBundle().getVersion().toString(), stores, requests, inv.json,
+                        ToolRuns.stdout());
+                case INJECT:
+                    return ToolRuns.inject(config, requests, inv.report, ToolRuns.stdout(), System.err);
+                default:
+                    return ToolRuns.check(config, requests, ToolRuns.stdout());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return 1;
         }
     }
 

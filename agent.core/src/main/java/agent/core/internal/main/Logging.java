@@ -23,7 +23,9 @@ import agent.core.internal.config.AgentConfig;
  * footprint at zero extra bundles. Plugins log with {@code java.util.logging.Logger.getLogger("plugin.<name>")}: the
  * root logger is configured here, so their lines look like the core's (docs/plugins.md).
  */
-final class Logging {
+public final class Logging {
+    /** The config file's level names, in order of verbosity; the same names change the level at runtime. */
+    public static final java.util.List<String> LEVELS = java.util.List.of("error", "warn", "info", "debug", "trace");
     /**
      * The one line format (java.util.logging's SimpleFormatter): time with its zone, level, logger, message, and the
      * stack trace of an exception. bin/outpost sets the same with -Djava.util.logging.SimpleFormatter.format, so the
@@ -34,41 +36,127 @@ final class Logging {
 
     /** The handlers this run installed: put back if the JVM's shutdown hook took them off before the last lines. */
     private static volatile Handler[] installed = new Handler[0];
+    private static volatile String levelName = "info";
+    private static final LastProblem LAST_PROBLEM = new LastProblem();
+    /**
+     * The loggers the level is for: the agent's own and its plugins' (docs/plugins.md). Everything else (the JDK, the
+     * libraries) stays at info: at debug, the JDK's HTTP client logs every frame and header it handles, and SQLite
+     * every statement, which would bury the agent's lines and put protocol traffic in the log. Held here: a logger
+     * nobody references may be collected and lose its level.
+     */
+    private static final Logger[] OWN = {Logger.getLogger("agent"), Logger.getLogger("plugin")};
 
     private Logging() {}
 
+    private static Level level(String name) {
+        switch (name) {
+            case "error": return Level.SEVERE;
+            case "warn": return Level.WARNING;
+            case "debug": return Level.FINE;
+            case "trace": return Level.FINEST;
+            default: return Level.INFO;
+        }
+    }
+
+    /** The agent's logging: stderr (or the journal) and the rotated log file of {@code log_dir}. */
     static void configure(AgentConfig c) {
-        Level level;
-        switch (c.logLevel) {
-            case "error": level = Level.SEVERE; break;
-            case "warn": level = Level.WARNING; break;
-            case "debug": level = Level.FINE; break;
-            case "trace": level = Level.FINEST; break;
-            default: level = Level.INFO;
-        }
-        if (System.getProperty(FORMAT_PROPERTY) == null) System.setProperty(FORMAT_PROPERTY, FORMAT);
-        Logger root = LogManager.getLogManager().getLogger("");
-        for (Handler h : root.getHandlers()) {
-            root.removeHandler(h);
-            h.close();
-        }
-        root.setLevel(level);
-        Formatter f = new SimpleFormatter();
-        // under systemd the journal keeps its own time; it reads the level from a <N> prefix (sd-daemon(3))
-        Handler console = new Console(System.getenv("JOURNAL_STREAM") != null ? new Journal() : f);
-        console.setLevel(level);
-        root.addHandler(console);
+        Handler console = install(c.logLevel);
         installed = new Handler[] {console};
+        Logger root = root();
         try {
             Files.createDirectories(c.logDir);
             Handler file = new RotatingFile(c.logDir.resolve("agent.log"), c.logFileBytes, c.logFiles);
-            file.setFormatter(f);
-            file.setLevel(level);
+            file.setFormatter(new SimpleFormatter());
+            file.setLevel(level(c.logLevel));
             root.addHandler(file);
             installed = new Handler[] {console, file};
         } catch (IOException | SecurityException e) {
             root.warning("cannot write the log file in " + c.logDir + " (" + e.getMessage() + "); logging to stderr only");
         }
+    }
+
+    /**
+     * An operator's tool run (status, check, inject): stderr only, at warnings. The log file belongs to the agent,
+     * which may be running and rotating it.
+     */
+    static void configureForTool() {
+        installed = new Handler[] {install("warn")};
+    }
+
+    private static Handler install(String name) {
+        Level level = level(name);
+        if (System.getProperty(FORMAT_PROPERTY) == null) System.setProperty(FORMAT_PROPERTY, FORMAT);
+        Logger root = root();
+        for (Handler h : root.getHandlers()) {
+            root.removeHandler(h);
+            h.close();
+        }
+        applyLevel(level);
+        // under systemd the journal keeps its own time; it reads the level from a <N> prefix (sd-daemon(3))
+        Handler console = new Console(System.getenv("JOURNAL_STREAM") != null ? new Journal() : new SimpleFormatter());
+        console.setLevel(level);
+        root.addHandler(console);
+        root.addHandler(LAST_PROBLEM);
+        levelName = name;
+        return console;
+    }
+
+    private static Logger root() { return LogManager.getLogManager().getLogger(""); }
+
+    /** The agent's and plugins' loggers at the level; all others at it only when it is quieter than info. */
+    private static void applyLevel(Level level) {
+        root().setLevel(level.intValue() > Level.INFO.intValue() ? level : Level.INFO);
+        for (Logger l : OWN) l.setLevel(level);
+    }
+
+    /** @return the level now, as the config file names it ({@code info}, {@code debug}, ...) */
+    public static String level() { return levelName; }
+
+    /**
+     * Changes the level of the agent's log, stderr and file, at once and until the agent stops (the config file's
+     * {@code log_level} applies again at the next start).
+     *
+     * @param name one of {@link #LEVELS}
+     * @return the level before
+     * @throws IllegalArgumentException naming the level and the known ones
+     */
+    public static synchronized String setLevel(String name) {
+        if (!LEVELS.contains(name)) {
+            throw new IllegalArgumentException("log level must be one of " + String.join(", ", LEVELS) + ", got '" + name + "'");
+        }
+        String before = levelName;
+        Level level = level(name);
+        applyLevel(level);
+        for (Handler h : installed) h.setLevel(level);
+        levelName = name;
+        return before;
+    }
+
+    /** @return the last warning or error logged in this run, or null */
+    public static Problem lastProblem() { return LAST_PROBLEM.last; }
+
+    /** A warning or error as the log has it. */
+    public record Problem(java.time.Instant time, String level, String logger, String message) {}
+
+    /** Keeps the last warning or error: what {@code outpost status} shows as the last error. */
+    private static final class LastProblem extends Handler {
+        volatile Problem last;
+
+        LastProblem() { setLevel(Level.WARNING); }
+
+        @Override
+        public void publish(LogRecord r) {
+            if (!isLoggable(r)) return;
+            String message = new SimpleFormatter().formatMessage(r);
+            if (r.getThrown() != null) message += " (" + r.getThrown() + ")";
+            last = new Problem(r.getInstant(), r.getLevel().getName(), r.getLoggerName(), message);
+        }
+
+        @Override
+        public void flush() {}
+
+        @Override
+        public void close() {}
     }
 
     /**
@@ -83,9 +171,13 @@ final class Logging {
         for (Handler h : installed) if (!now.contains(h)) root.addHandler(h);
     }
 
-    /** stderr; a close by the JVM's logging shutdown hook only flushes (the stream is the process's own). */
+    /**
+     * The process's stderr, file descriptor 2 itself: System.err is Gogo's by now, and it hands what a thread running a
+     * shell command writes to that command's session, so lines logged while a command of the console or the control
+     * socket runs would go to its client instead of the journal. A close by the JVM's logging shutdown hook only flushes.
+     */
     static final class Console extends StreamHandler {
-        Console(Formatter f) { super(System.err, f); }
+        Console(Formatter f) { super(new java.io.FileOutputStream(java.io.FileDescriptor.err), f); }
 
         @Override
         public synchronized void publish(LogRecord record) {

@@ -88,7 +88,8 @@ public final class ServerConnection implements AgentLink, CommandListener, Serve
         events.onRecorded(eventsRecorded);
     }
 
-    private static TransportSettings settings(AgentConfig c) {
+    /** @param c the agent's config @return what a transport (or a one-off request to the server) is opened with */
+    public static TransportSettings settings(AgentConfig c) {
         TransportSettings s = new TransportSettings();
         s.kind = c.mode == agent.core.internal.config.Mode.ONCE ? "poll" : c.transport;
         s.serverUrl = URI.create(c.serverUrl);
@@ -107,6 +108,7 @@ public final class ServerConnection implements AgentLink, CommandListener, Serve
         if (proxy == null) proxy = System.getenv("HTTPS_PROXY");
         s.httpsProxy = proxy == null || proxy.isBlank() ? null : URI.create(proxy);
         s.insecureHttp = c.insecureHttp;
+        s.maxClockSkewSeconds = c.maxClockSkewSeconds;
         return s;
     }
 

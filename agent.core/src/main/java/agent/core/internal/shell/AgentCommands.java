@@ -2,7 +2,6 @@ package agent.core.internal.shell;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -17,18 +16,17 @@ import org.apache.felix.service.command.Parameter;
 import org.apache.felix.service.command.annotations.GogoCommand;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
-import org.osgi.service.component.annotations.ReferenceCardinality;
-import org.osgi.service.component.annotations.ReferencePolicy;
 
 import agent.api.Command;
 import agent.api.Result;
 import agent.api.Status;
-import agent.core.internal.config.AgentConfig;
+import agent.core.internal.control.AgentStatus;
+import agent.core.internal.control.StatusText;
 import agent.core.internal.dispatch.Dispatcher;
 import agent.core.internal.dispatch.HandlerRegistry;
+import agent.core.internal.main.Logging;
 import agent.core.internal.plugins.PluginInventory;
 import agent.core.internal.plugins.PluginManager;
-import agent.core.internal.server.ServerConnection;
 import agent.store.CommandRecord;
 import agent.store.CommandStore;
 import agent.store.Destination;
@@ -41,12 +39,12 @@ import agent.transport.Documents;
  * {@link Destination#SHELL}.
  */
 @Component(service = AgentCommands.class)
-@GogoCommand(scope = "agent", function = {"status", "commands", "command", "actions", "exec", "plugins", "install"})
+@GogoCommand(scope = "agent", function = {"status", "commands", "command", "actions", "exec", "plugins", "install", "loglevel"})
 public final class AgentCommands {
-    private final Instant startedAt = Instant.now();
+    private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger("agent.core.shell");
 
     @Reference
-    AgentConfig config;
+    AgentStatus status;
 
     @Reference
     Dispatcher dispatcher;
@@ -63,27 +61,30 @@ public final class AgentCommands {
     @Reference
     Documents documents;
 
-    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
-    volatile ServerConnection server;
-
-    @Descriptor("agent id, mode, uptime, connection, commands by state, outbox, event backlog and actions")
+    @Descriptor("agent id, version, state, server, connection, plugins, commands by state, outbox, events, last error")
     public String status() {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("agent", config.agentId);
-        m.put("mode", config.mode.wireName());
-        m.put("uptime", Duration.between(startedAt, Instant.now()).toSeconds() + " s");
-        m.put("data dir", config.dataDir);
-        m.put("server", config.serverUrl == null ? "(none)" : config.serverUrl);
-        ServerConnection conn = server;
-        if (conn != null) m.put("transport", config.transport + ": " + conn.state());
-        Map<String, Long> counts = new LinkedHashMap<>();
-        store.counts().forEach((s, n) -> counts.put(s.wireName(), n));
-        m.put("commands", counts);
-        m.put("active", dispatcher.active().size());
-        m.put("outbox", store.outbox(10_000).size());
-        m.put("events", store.events().size());
-        m.put("actions", registry.actions().size());
-        return TextTable.fields(m);
+        return StatusText.text(status.now());
+    }
+
+    @Descriptor("the log level now")
+    public String loglevel() {
+        return "log level " + Logging.level();
+    }
+
+    @Descriptor("changes the log level at once, until the agent stops (the config's log_level applies again at the next start)")
+    public String loglevel(@Descriptor("error, warn, info, debug or trace") String level) {
+        String before = Logging.level();
+        // thrown, not returned: the console and the control socket show the message alone, and a script sees it failed
+        if (!Logging.LEVELS.contains(level)) {
+            throw new IllegalArgumentException("log level must be one of " + String.join(", ", Logging.LEVELS) + ", got '" + level + "'");
+        }
+        // said at info while info is still (or already) logged, whichever way the level goes
+        String line = "log level changed from " + before + " to " + level + " (until the agent stops)";
+        boolean louder = Logging.LEVELS.indexOf(level) > Logging.LEVELS.indexOf(before);
+        if (!louder) LOG.info(line);
+        Logging.setLevel(level);
+        if (louder) LOG.info(line);
+        return "log level " + level + " (was " + before + ")";
     }
 
     @Descriptor("recent commands, newest first")

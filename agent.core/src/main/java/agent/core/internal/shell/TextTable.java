@@ -2,7 +2,6 @@ package agent.core.internal.shell;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 /** How the shell shows things: the one place where the agent's Gogo commands turn data into text. */
 final class TextTable {
@@ -37,14 +36,6 @@ final class TextTable {
             }
             sb.append('\n');
         }
-        return sb.toString();
-    }
-
-    /** @param fields names and values, in order @return one "name  value" line each, names aligned */
-    static String fields(Map<String, ?> fields) {
-        int w = fields.keySet().stream().mapToInt(String::length).max().orElse(0);
-        StringBuilder sb = new StringBuilder();
-        fields.forEach((k, v) -> sb.append(k).append(" ".repeat(w - k.length() + 2)).append(v).append('\n'));
         return sb.toString();
     }
 }

@@ -164,4 +164,23 @@ class ConfigLoaderTest {
         assertThatThrownBy(() -> Invocation.parse(List.of("run", "--bogus"))).hasMessageContaining("unknown option '--bogus'");
         assertThatThrownBy(() -> Invocation.parse(List.of("once", "--wait", "soon"))).hasMessageContaining("--wait must be");
     }
+
+    @Test
+    void theToolsTakeTheirOwnOptionsOnly() throws Exception {
+        Invocation status = Invocation.parse(List.of("status", "--json", "--data-dir", "/d"));
+        assertThat(status.mode).isEqualTo(Mode.STATUS);
+        assertThat(status.json).isTrue();
+        assertThat(status.mode.isTool()).isTrue();
+        assertThat(Invocation.parse(List.of("inject", "--report", "r.json")).report).isEqualTo(java.nio.file.Path.of("r.json"));
+        assertThatThrownBy(() -> Invocation.parse(List.of("inject"))).hasMessageContaining("inject needs --report FILE");
+        assertThatThrownBy(() -> Invocation.parse(List.of("run", "--json"))).hasMessageContaining("unknown option '--json' for mode run");
+        assertThatThrownBy(() -> Invocation.parse(List.of("check", "--report", "r.json")))
+            .hasMessageContaining("--report is for offline and inject modes only");
+        assertThatThrownBy(() -> Invocation.parse(List.of("status", "--reset-store")))
+            .hasMessageContaining("unknown option '--reset-store' for mode status");
+        // the preflight and the upload need the server, a status does not
+        assertThatThrownBy(() -> load("check", "{}", Map.of())).hasMessageContaining("config key 'server_url' is required in check mode");
+        assertThatThrownBy(() -> load("inject", "{}", Map.of(), "--report", "r.json")).hasMessageContaining("required in inject mode");
+        assertThat(load("status", "{}", Map.of()).serverUrl).isNull();
+    }
 }
