@@ -112,8 +112,10 @@ threads=$(awk '/^Threads:/ {print $2}' "/proc/$pid/status")
 # each plugin's first command activates its handlers: the RSS it adds, 10 s after its command
 plugin_costs=()
 before=$conn_rss
-for action in health.report health.inventory disk.list dataset.list; do
-    ctl send "$agent_id" "$action" --wait 60 > "$work/$action.out" 2>&1 || { echo "$action failed:" >&2; cat "$work/$action.out" >&2; exit 1; }
+for action in health.report health.inventory disk.list dataset.list package.list file.stat; do
+    params='{}'
+    [ "$action" = file.stat ] && params='{"path": "/etc/hostname"}' # under the default allowed prefixes
+    ctl send "$agent_id" "$action" "$params" --wait 60 > "$work/$action.out" 2>&1 || { echo "$action failed:" >&2; cat "$work/$action.out" >&2; exit 1; }
     sleep 10
     now=$(rss_mb "$pid")
     plugin_costs+=("$action +$(awk -v a="$now" -v b="$before" 'BEGIN {printf "%.1f", a - b}') MB")
