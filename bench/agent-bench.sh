@@ -9,7 +9,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-5}
 n=${2:-5000}
-[ -f bndrun/target/outpost.jar ] && [ -f server/target/outpost-server.jar ] || { echo "build first: mvn -B -DskipTests package" >&2; exit 2; }
+if [ ! -f bndrun/target/outpost.jar ] || [ ! -f server/target/outpost-server.jar ]; then
+    echo "build first: mvn -B -DskipTests package" >&2; exit 2
+fi
 [ -x /usr/bin/time ] || { echo "needs /usr/bin/time (apt-get install time)" >&2; exit 2; }
 work=$(mktemp -d /tmp/outpost-bench.XXXXXX)
 pids=()
