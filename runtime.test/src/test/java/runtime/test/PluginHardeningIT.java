@@ -35,6 +35,81 @@ class PluginHardeningIT {
         return dir.resolve("jars");
     }
 
+    /** Item 5: a component that blocks in activate() is quarantined within the watchdog; the agent stays usable. */
+    @Test
+    void aPluginThatHangsInActivateIsQuarantinedSeenAsSoAndRemovableAndTheAgentStillGetsReady() throws Exception {
+        Path hang = FixturePlugins.blockingActivate().build(jars());
+        try (ServerProcess server = ServerProcess.start(dir.resolve("server"), 0)) {
+            Path config = AgentProcess.write(dir.resolve("agent.json"), server.agentConfig("websocket", ""));
+            String[] run = {"run", "--config", config.toString(), "--data-dir", dir.resolve("agent").toString()};
+            String agentId;
+            try (AgentProcess agent = AgentProcess.start(run)) {
+                agentId = server.awaitAgent(T, true);
+                JsonObject installed = server.pluginPush(T, agentId, "install", hang.toString()).get(0);
+                assertThat(status(installed)).as(installed.toString()).isEqualTo("failed");
+                assertThat(error(installed)).contains("fixture.hang").contains("quarantined").contains("plugin.remove");
+                // the watchdog: 30 s for the start, 10 s for the stop that also hangs; never the unbounded wait of before
+                Duration took = Duration.between(Instant.parse(installed.get("startedAt").getAsString()),
+                    Instant.parse(installed.get("finishedAt").getAsString()));
+                assertThat(took).as("the install answered within the watchdog").isLessThan(Duration.ofSeconds(45));
+
+                assertThat(server.send(T, agentId, "agent.ping").get(0).get("status").getAsString())
+                    .as("the agent still runs commands").isEqualTo("succeeded");
+                assertQuarantined(listed(server, agentId, "fixture.hang"));
+                agent.awaitStderr("plugin fixture.hang is quarantined", T);
+                awaitQuarantinedInHello(server, agentId);
+
+                agent.process.destroy(); // SIGTERM, as systemd stops it: a plugin stuck in activate must not hold it
+                assertThat(agent.process.waitFor(30, TimeUnit.SECONDS)).as("the agent stopped on SIGTERM; stderr:%n%s",
+                    agent.stderr()).isTrue();
+            }
+            try (AgentProcess again = AgentProcess.start(run)) {
+                again.awaitStderr("ready: agent", T);
+                assertQuarantined(listed(server, agentId, "fixture.hang"));
+                awaitQuarantinedInHello(server, agentId);
+
+                JsonObject removed = server.pluginPush(T, agentId, "remove", "fixture.hang").get(0);
+                assertThat(status(removed)).as(removed.toString()).isEqualTo("succeeded");
+                assertThat(listed(server, agentId, "fixture.hang")).as("plugin.list after the removal").isNull();
+                assertThat(server.send(T, agentId, "agent.ping").get(0).get("status").getAsString()).isEqualTo("succeeded");
+            }
+        }
+    }
+
+    private static void assertQuarantined(JsonObject entry) {
+        assertThat(entry).as("fixture.hang in plugin.list").isNotNull();
+        assertThat(entry.get("state").getAsString()).as(entry.toString()).isEqualTo("quarantined");
+        assertThat(entry.get("error").getAsString()).as(entry.toString()).isNotBlank();
+        assertThat(entry.getAsJsonArray("actions")).isEmpty();
+    }
+
+    private static JsonObject listed(ServerProcess server, String agentId, String bsn) throws Exception {
+        JsonObject r = server.send(T, agentId, "plugin.list").get(0);
+        assertThat(r.get("status").getAsString()).as(r.toString()).isEqualTo("succeeded");
+        for (JsonElement e : r.getAsJsonArray("data")) {
+            if (e.getAsJsonObject().get("bsn").getAsString().equals(bsn)) return e.getAsJsonObject();
+        }
+        return null;
+    }
+
+    /** The server's view of the agent, from its hello (or capabilities), says the plugin is quarantined. */
+    private static void awaitQuarantinedInHello(ServerProcess server, String agentId) throws Exception {
+        long end = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        JsonObject seen = null;
+        while (System.nanoTime() < end) {
+            for (JsonElement a : server.agents()) {
+                if (!a.getAsJsonObject().get("agentId").getAsString().equals(agentId)) continue;
+                for (JsonElement p : a.getAsJsonObject().getAsJsonArray("plugins")) {
+                    JsonObject o = p.getAsJsonObject();
+                    if (o.get("bsn").getAsString().equals("fixture.hang")) seen = o;
+                }
+            }
+            if (seen != null && seen.get("state").getAsString().equals("quarantined")) return;
+            Thread.sleep(300);
+        }
+        throw new AssertionError("the server's view of the agent never showed fixture.hang quarantined; last seen: " + seen);
+    }
+
     /** Item 13: a task file runs in order (an install, then the installed plugin's action); "parallel" allows overlap. */
     @Test
     void aTaskFileRunsInOrderUnlessItSaysParallel() throws Exception {

@@ -133,6 +133,12 @@ public final class HandlerRegistry {
     /** @param listener told of every change (the plugin list a server sees) */
     public void onChange(Runnable listener) { changeListeners.add(listener); }
 
+    /**
+     * The plugin list changed without a handler coming or going (a library bundle installed or removed, a plugin
+     * quarantined): the listeners are told as for a handler change, so the server hears of it at once.
+     */
+    public void pluginsChanged() { changeListeners.forEach(Runnable::run); }
+
     /** @param listener no longer told */
     public void removeOnChange(Runnable listener) { changeListeners.remove(listener); }
 

@@ -99,17 +99,23 @@ public final class PluginInventory {
     }
 
     /** @param bsn a runtime plugin @param start start it at agent start @param sha256 its jar's */
-    synchronized void installed(String bsn, boolean start, String sha256) {
-        Entry e = entries.computeIfAbsent(bsn, b -> new Entry());
-        e.start = start;
-        e.quarantined = null;
-        e.sha256 = sha256;
-        save();
+    void installed(String bsn, boolean start, String sha256) {
+        synchronized (this) {
+            Entry e = entries.computeIfAbsent(bsn, b -> new Entry());
+            e.start = start;
+            e.quarantined = null;
+            e.sha256 = sha256;
+            save();
+        }
+        registry.pluginsChanged(); // outside the lock: the listeners read the list
     }
 
     /** @param bsn a plugin that is gone */
-    synchronized void removed(String bsn) {
-        if (entries.remove(bsn) != null) save();
+    void removed(String bsn) {
+        synchronized (this) {
+            if (entries.remove(bsn) != null) save();
+        }
+        registry.pluginsChanged();
     }
 
     /** @param bsn a plugin @param why why it may not run */
@@ -120,6 +126,7 @@ public final class PluginInventory {
         }
         registry.refuseHandlersFrom(this::refused); // a component that comes up late must not serve either
         LOG.severe("plugin " + bsn + " is quarantined: " + why + "; it serves no actions until it is removed or upgraded");
+        registry.pluginsChanged(); // hello's plugin list: the server sees the quarantine now, not at the next connect
     }
 
     /** @param bsn a plugin @return why it is quarantined, or null */
