@@ -110,6 +110,66 @@ class PluginHardeningIT {
         throw new AssertionError("the server's view of the agent never showed fixture.hang quarantined; last seen: " + seen);
     }
 
+    /** Item 7: an install whose component throws in activate fails naming both; an upgrade to it is rolled back. */
+    @Test
+    void aComponentThatThrowsInActivateFailsTheInstallAndRollsBackTheUpgrade() throws Exception {
+        OfflineAgent agent = new OfflineAgent(dir, "agent");
+        Path throwing = FixturePlugins.throwingActivate("fixture.good", "1.1.0").build(jars());
+        Path good = FixturePlugins.good("1.0.0", "from 1.0.0").build(jars());
+
+        JsonObject t1 = agent.one("t1", "plugin.install", FixturePlugins.jarParams(throwing));
+        assertThat(status(t1)).as(t1.toString()).isEqualTo("failed");
+        assertThat(error(t1)).contains("fixture.throwing.ThrowingHandler")
+            .contains("fixture refuses to start: no license for this host");
+        assertThat(agent.listed("fixture.good")).as("nothing left installed").isNull();
+        assertThat(pluginJars(agent)).as("no jar left in the plugin store").noneMatch(n -> n.startsWith("fixture.good"));
+        JsonObject h0 = agent.one("h0", "good.hello", "{}");
+        assertThat(status(h0)).isEqualTo("rejected");
+
+        JsonObject g1 = agent.one("g1", "plugin.install", FixturePlugins.jarParams(good));
+        assertThat(status(g1)).as(g1.toString()).isEqualTo("succeeded");
+        JsonObject u1 = agent.one("u1", "plugin.upgrade", FixturePlugins.jarParams(throwing));
+        assertThat(status(u1)).as(u1.toString()).isEqualTo("failed");
+        assertThat(error(u1)).contains("1.0.0 is back").contains("fixture.throwing.ThrowingHandler")
+            .contains("fixture refuses to start: no license for this host");
+        JsonObject h1 = agent.one("h1", "good.hello", "{}");
+        assertThat(status(h1)).as(h1.toString()).isEqualTo("succeeded");
+        assertThat(h1.getAsJsonObject("data").get("greeting").getAsString()).isEqualTo("from 1.0.0");
+        JsonObject listed = agent.listed("fixture.good");
+        assertThat(listed.get("version").getAsString()).isEqualTo("1.0.0");
+        assertThat(listed.get("state").getAsString()).isEqualTo("active");
+    }
+
+    /**
+     * Item 7, the other ways a component fails to come up: a constructor that throws is named by its own exception
+     * (not the reflection wrapper SCR sees first), and a component SCR cannot activate without any exception (an
+     * activate method the class lacks) fails the install too, instead of a success that serves no actions.
+     */
+    @Test
+    void aComponentThatCannotBeConstructedOrActivatedFailsTheInstallNamingIt() throws Exception {
+        OfflineAgent agent = new OfflineAgent(dir, "agent");
+        JsonObject c1 = agent.one("c1", "plugin.install", FixturePlugins.jarParams(FixturePlugins.throwingConstructor().build(jars())));
+        assertThat(status(c1)).as(c1.toString()).isEqualTo("failed");
+        assertThat(error(c1)).contains("component fixture.ctor.CtorHandler failed to activate")
+            .contains("java.lang.IllegalStateException: fixture cannot be constructed: no config");
+        assertThat(agent.listed("fixture.ctor")).as("nothing left installed").isNull();
+
+        JsonObject m1 = agent.one("m1", "plugin.install", FixturePlugins.jarParams(FixturePlugins.missingActivateMethod().build(jars())));
+        assertThat(status(m1)).as(m1.toString()).isEqualTo("failed");
+        assertThat(error(m1)).contains("component fixture.missing.MissingHandler could not be activated");
+        assertThat(agent.last.stderr()).as("SCR's own line says why").contains("activate method [start] not found");
+        assertThat(agent.listed("fixture.missing")).as("nothing left installed").isNull();
+        assertThat(pluginJars(agent)).noneMatch(n -> n.startsWith("fixture."));
+    }
+
+    private static List<String> pluginJars(OfflineAgent agent) throws Exception {
+        Path store = agent.data.resolve("plugins");
+        if (!Files.isDirectory(store)) return List.of();
+        try (Stream<Path> s = Files.list(store)) {
+            return s.map(p -> p.getFileName().toString()).toList();
+        }
+    }
+
     /** Item 13: a task file runs in order (an install, then the installed plugin's action); "parallel" allows overlap. */
     @Test
     void aTaskFileRunsInOrderUnlessItSaysParallel() throws Exception {

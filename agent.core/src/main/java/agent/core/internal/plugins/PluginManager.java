@@ -341,6 +341,7 @@ public final class PluginManager implements CommandHandler {
         }, START_TIMEOUT);
         if (failure != null) return failure;
         long unsatisfiedSince = System.nanoTime();
+        long inactiveSince = System.nanoTime();
         while (true) {
             String components = componentFailures(b);
             if (components != null) return new StartFailure(components, false);
@@ -350,7 +351,13 @@ public final class PluginManager implements CommandHandler {
             } else if (System.nanoTime() - unsatisfiedSince > TimeUnit.SECONDS.toNanos(2)) {
                 return new StartFailure(unsatisfied, false);
             }
-            if (componentsUp(b)) {
+            String inactive = notActivated(b);
+            if (inactive == null) {
+                inactiveSince = System.nanoTime();
+            } else if (System.nanoTime() - inactiveSince > TimeUnit.SECONDS.toNanos(2)) {
+                return new StartFailure(inactive, false);
+            }
+            if (inactive == null && componentsUp(b)) {
                 // its config section must fit the types its handlers declare: refused now, not at every command
                 agent.api.InvalidSettingsException bad = SettingsCheck.firstProblem(
                     registry.all().stream().filter(r -> r.bundle != null && r.bundle.getBundleId() == b.getBundleId()).toList(), config);
@@ -369,11 +376,35 @@ public final class PluginManager implements CommandHandler {
         for (ComponentDescriptionDTO d : scr.getComponentDescriptionDTOs(b)) {
             for (ComponentConfigurationDTO c : scr.getComponentConfigurationDTOs(d)) {
                 if (c.state == ComponentConfigurationDTO.FAILED_ACTIVATION) {
-                    failed.add("component " + d.name + " failed to activate: " + firstLine(c.failure));
+                    failed.add("component " + d.name + " failed to activate: " + rootCause(c.failure));
                 }
             }
         }
         return failed.isEmpty() ? null : String.join("; ", failed);
+    }
+
+    /**
+     * Components that are satisfied but were not activated although they must be: immediate ones, and those serving
+     * actions (the handler registry asks for every CommandHandler at once). SCR leaves a component so, with no failure
+     * recorded, when it could not activate it without an exception of the plugin's (an activate method named in the
+     * component XML that the class lacks); it logs why on stderr.
+     *
+     * @return the components, or null
+     */
+    private String notActivated(Bundle b) {
+        List<String> out = new ArrayList<>();
+        for (ComponentDescriptionDTO d : scr.getComponentDescriptionDTOs(b)) {
+            if (!scr.isComponentEnabled(d)) continue;
+            boolean handler = d.serviceInterfaces != null && List.of(d.serviceInterfaces).contains(CommandHandler.class.getName());
+            if (!d.immediate && !handler) continue;
+            for (ComponentConfigurationDTO c : scr.getComponentConfigurationDTOs(d)) {
+                if (c.state == ComponentConfigurationDTO.SATISFIED) {
+                    out.add("component " + d.name + " could not be activated (Declarative Services gave no exception; its"
+                        + " log line on the agent's stderr says why, e.g. a missing activate method)");
+                }
+            }
+        }
+        return out.isEmpty() ? null : String.join("; ", out);
     }
 
     /** @return the components that lack a service they need, naming the references, or null */
@@ -405,9 +436,17 @@ public final class PluginManager implements CommandHandler {
         return true;
     }
 
-    private static String firstLine(String s) {
-        if (s == null) return "(no reason given)";
-        String line = s.strip().lines().findFirst().orElse(s);
+    /**
+     * @param trace a stack trace as text (SCR's failure of a component)
+     * @return its deepest cause's line: the plugin's own exception, not the reflection wrapper SCR saw first (a
+     *         constructor that throws arrives as an InvocationTargetException)
+     */
+    static String rootCause(String trace) {
+        if (trace == null) return "(no reason given)";
+        String line = trace.strip().lines().findFirst().orElse(trace);
+        for (String l : trace.lines().toList()) {
+            if (l.startsWith("Caused by: ")) line = l.substring("Caused by: ".length());
+        }
         return line.length() > 400 ? line.substring(0, 400) + "..." : line;
     }
 
