@@ -110,6 +110,49 @@ class PluginHardeningIT {
         throw new AssertionError("the server's view of the agent never showed fixture.hang quarantined; last seen: " + seen);
     }
 
+    /**
+     * Item 6: a plugin may not export agent.api, nor any package the core exports or imports; the refusal names the
+     * package.
+     */
+    @Test
+    void aPluginThatExportsAPackageOfTheCoreIsRefusedNamingIt() throws Exception {
+        OfflineAgent agent = new OfflineAgent(dir, "agent");
+        Path fake = FixturePlugins.exportingAgentApi().build(jars());
+        JsonObject f1 = agent.one("f1", "plugin.install", FixturePlugins.jarParams(fake));
+        assertThat(status(f1)).as(f1.toString()).isEqualTo("rejected");
+        assertThat(error(f1)).contains("fixture.fakeapi").contains("exports package 'agent.api'");
+        assertThat(agent.listed("fixture.fakeapi")).as("nothing installed").isNull();
+
+        Path gson = FixturePlugins.library("fixture.gsonexporter", "1.0.0")
+            .header("Export-Package", "com.google.gson;version=\"3.0.0\"").build(jars());
+        JsonObject g1 = agent.one("g1", "plugin.install", FixturePlugins.jarParams(gson));
+        assertThat(status(g1)).as(g1.toString()).isEqualTo("rejected");
+        assertThat(error(g1)).contains("exports package 'com.google.gson'");
+        // the framework's own API, by identity: the system bundle exports it
+        Path osgi = FixturePlugins.library("fixture.osgiexporter", "1.0.0")
+            .header("Export-Package", "org.osgi.framework;version=\"9.0\"").build(jars());
+        JsonObject o1 = agent.one("o1", "plugin.install", FixturePlugins.jarParams(osgi));
+        assertThat(status(o1)).as(o1.toString()).isEqualTo("rejected");
+        assertThat(error(o1)).contains("exports package 'org.osgi.framework'");
+        // a package the core imports (SCR takes org.osgi.service.cm dynamically, as Config Admin exports it): the core
+        // would wire to the plugin, and removing the plugin would restart the core's components mid-command
+        Path cm = FixturePlugins.library("fixture.cmexporter", "1.0.0")
+            .source("org.osgi.service.cm.Configuration", "package org.osgi.service.cm;\npublic interface Configuration {}\n")
+            .header("Export-Package", "org.osgi.service.cm;version=\"1.6.1\"").build(jars());
+        JsonObject c1 = agent.one("c1", "plugin.install", FixturePlugins.jarParams(cm));
+        assertThat(status(c1)).as(c1.toString()).isEqualTo("rejected");
+        assertThat(error(c1)).contains("exports package 'org.osgi.service.cm', which the agent's core imports (bundle"
+            + " org.apache.felix.scr)");
+
+        // a plugin installed afterwards wires to the real API and serves its actions
+        Path echo = Path.of(System.getProperty("plugin.echo.jar"));
+        JsonObject e1 = agent.one("e1", "plugin.install", FixturePlugins.jarParams(echo));
+        assertThat(status(e1)).as(e1.toString()).isEqualTo("succeeded");
+        assertThat(strings(e1.getAsJsonObject("data").get("actions"))).contains("echo.say");
+        JsonObject s1 = agent.one("s1", "echo.say", "{\"message\": \"real api\"}");
+        assertThat(status(s1)).as(s1.toString()).isEqualTo("succeeded");
+    }
+
     /** Item 7: an install whose component throws in activate fails naming both; an upgrade to it is rolled back. */
     @Test
     void aComponentThatThrowsInActivateFailsTheInstallAndRollsBackTheUpgrade() throws Exception {
@@ -220,5 +263,42 @@ class PluginHardeningIT {
         JsonObject u2 = agent.one("u2", "plugin.upgrade", FixturePlugins.jarParams(second));
         assertThat(u2.getAsJsonObject("data").get("changed").getAsBoolean()).as(u2.toString()).isFalse();
         assertThat(u2.getAsJsonObject("data").get("note").getAsString()).contains("already at 1.0.0 with this content");
+    }
+
+    /**
+     * Item 18: the core is protected by identity, not by a name prefix: a third-party bundle named org.apache.felix.*
+     * that exports its own org.apache.felix.* API and an OSGi service API the core neither provides nor uses (as
+     * Felix's HTTP service exports org.osgi.service.http) installs and is removed; replacing the distribution's Gson
+     * or agent.store is refused saying that they are the core.
+     */
+    @Test
+    void theCoreIsProtectedByIdentityNotByNamePrefix() throws Exception {
+        OfflineAgent agent = new OfflineAgent(dir, "agent");
+        Path felix = FixturePlugins.library("org.apache.felix.fixture", "1.0.0")
+            .source("org.apache.felix.fixture.api.Thing", "package org.apache.felix.fixture.api;\npublic interface Thing {}\n")
+            .source("org.osgi.service.http.HttpService", "package org.osgi.service.http;\npublic interface HttpService {}\n")
+            .header("Export-Package", "org.apache.felix.fixture.api;version=\"1.0.0\",org.osgi.service.http;version=\"1.2.2\"")
+            .build(jars());
+        JsonObject f1 = agent.one("f1", "plugin.install", FixturePlugins.jarParams(felix));
+        assertThat(status(f1)).as(f1.toString()).isEqualTo("succeeded");
+        JsonObject listed = agent.listed("org.apache.felix.fixture");
+        assertThat(listed.get("core").getAsBoolean()).isFalse();
+        assertThat(listed.get("state").getAsString()).isEqualTo("active");
+        JsonObject f2 = agent.one("f2", "plugin.remove", "{\"bsn\": \"org.apache.felix.fixture\"}");
+        assertThat(status(f2)).as(f2.toString()).isEqualTo("succeeded");
+
+        Path gson = FixturePlugins.library("com.google.gson", "99.0.0").build(jars());
+        JsonObject g1 = agent.one("g1", "plugin.install", FixturePlugins.jarParams(gson));
+        JsonObject g2 = agent.one("g2", "plugin.upgrade", FixturePlugins.jarParams(gson));
+        Path store = FixturePlugins.library("agent.store", "99.0.0").build(jars());
+        JsonObject s1 = agent.one("s1", "plugin.upgrade", FixturePlugins.jarParams(store));
+        JsonObject s2 = agent.one("s2", "plugin.remove", "{\"bsn\": \"agent.store\"}");
+        for (JsonObject r : List.of(g1, g2, s1, s2)) {
+            assertThat(status(r)).as(r.toString()).isEqualTo("rejected");
+            assertThat(error(r)).as(r.toString()).contains("the agent's core");
+        }
+        assertThat(error(g1)).contains("'com.google.gson' is a bundle of the agent's core");
+        assertThat(error(s1)).contains("'agent.store' is a bundle of the agent's core");
+        assertThat(agent.listed("com.google.gson").get("version").getAsString()).isNotEqualTo("99.0.0");
     }
 }

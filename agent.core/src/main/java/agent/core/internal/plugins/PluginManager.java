@@ -72,9 +72,14 @@ public final class PluginManager implements CommandHandler {
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
     /** A manifest bigger than this is not a plugin's (a jar bomb's); bundles' manifests are a few KiB. */
     private static final long MAX_MANIFEST_BYTES = 1 << 20;
-    /** Packages no plugin may export, whoever provides them now: the agent's and the framework's own. */
-    private static final List<Pattern> RESERVED_PACKAGES = List.of(Pattern.compile("agent(\\..*)?"),
-        Pattern.compile("org\\.osgi\\..*"), Pattern.compile("org\\.apache\\.felix\\..*"), Pattern.compile("java\\..*"));
+    /**
+     * Packages no plugin may export, whoever provides them now: the agent's namespace and Java's. The rest is decided
+     * by identity, from what the core's bundles export ({@link PluginInventory#corePackages}: the framework's
+     * org.osgi.*, SCR's, Gogo's, Gson, sqlite) and import ({@link PluginInventory#coreImports}): a name prefix would
+     * also refuse bundles an operator may add that the core has nothing to do with (the Web Console's
+     * org.apache.felix.webconsole, the HTTP service's org.osgi.service.http).
+     */
+    private static final List<Pattern> RESERVED_PACKAGES = List.of(Pattern.compile("agent(\\..*)?"), Pattern.compile("java\\..*"));
 
     private final BundleContext context;
     private final HandlerRegistry registry;
@@ -550,10 +555,19 @@ public final class PluginManager implements CommandHandler {
                 throw new CommandRefusedException("'" + jar.bsn + "' is a bundle of the agent's core (installed with the"
                     + " distribution as " + core.getLocation() + ") and cannot be replaced by a plugin");
             }
+            java.util.Set<String> coreExports = inventory.corePackages();
+            Map<String, String> coreImports = inventory.coreImports();
             for (String p : jar.exports) {
-                if (RESERVED_PACKAGES.stream().anyMatch(r -> r.matcher(p).matches()) || inventory.corePackages().contains(p)) {
+                if (RESERVED_PACKAGES.stream().anyMatch(r -> r.matcher(p).matches()) || coreExports.contains(p)) {
                     throw new CommandRefusedException("plugin '" + jar.bsn + "' exports package '" + p + "', which the agent's"
                         + " core owns; a plugin may not provide it (every plugin after it would wire to it)");
+                }
+                String importer = importerOf(coreImports, p);
+                if (importer != null) {
+                    throw new CommandRefusedException("plugin '" + jar.bsn + "' exports package '" + p + "', which the agent's"
+                        + " core imports (bundle " + importer + "): the core would wire to the plugin and be restarted"
+                        + " whenever the plugin is upgraded or removed; a plugin may not provide it (keep it private to"
+                        + " the plugin)");
                 }
             }
             checkPolicy(jar.bsn);
@@ -563,6 +577,16 @@ public final class PluginManager implements CommandHandler {
             Files.deleteIfExists(tmp);
             throw e;
         }
+    }
+
+    /** @return the core bundle importing the package (by name or dynamic-import pattern), or null */
+    private static String importerOf(Map<String, String> imports, String pkg) {
+        for (Map.Entry<String, String> e : imports.entrySet()) {
+            String i = e.getKey();
+            boolean match = i.endsWith("*") ? pkg.startsWith(i.substring(0, i.length() - 1)) : i.equals(pkg);
+            if (match) return e.getValue();
+        }
+        return null;
     }
 
     private void checkPolicy(String bsn) throws CommandException {
