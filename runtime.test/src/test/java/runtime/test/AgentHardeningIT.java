@@ -38,6 +38,38 @@ class AgentHardeningIT {
     }
 
     /**
+     * Item 8: System.exit(0) in a handler ends the agent with 70 (a service manager restarts it) and a line naming the
+     * bundle; after the restart the command is reported interrupted.
+     */
+    @Test
+    void systemExitInAHandlerEndsTheAgentNonZeroNamingTheBundleAndTheCommandIsInterrupted() throws Exception {
+        Path exit = FixturePlugins.systemExit().build(dir.resolve("jars"));
+        try (ServerProcess server = ServerProcess.start(dir.resolve("server"), 0)) {
+            Operator op = new Operator(server.dir);
+            String[] run = runArgs(server, "websocket");
+            String agentId;
+            String id;
+            try (AgentProcess agent = AgentProcess.start(run)) {
+                agentId = server.awaitAgent(T, true);
+                JsonObject installed = server.pluginPush(T, agentId, "install", exit.toString()).get(0);
+                assertThat(status(installed)).as(installed.toString()).isEqualTo("succeeded");
+
+                id = op.send(agentId, "exit.now", "{}", null);
+                assertThat(agent.process.waitFor(T.toSeconds(), TimeUnit.SECONDS)).as("the agent ended").isTrue();
+                Thread.sleep(200); // the pumps read the last lines
+                assertThat(agent.exitCode()).as("exit code; stderr:%n%s", agent.stderr()).isEqualTo(70);
+                assertThat(agent.stderr()).contains("System.exit was called by fixture.exit.ExitHandler.handle")
+                    .contains("in bundle fixture.exit 1.0.0");
+            }
+            try (AgentProcess again = AgentProcess.start(run)) {
+                JsonObject r = op.awaitResult(id, T);
+                assertThat(r.get("status").getAsString()).as(r.toString()).isEqualTo("interrupted");
+                assertThat(r.has("startedAt") && !r.get("startedAt").isJsonNull()).as(r.toString()).isTrue();
+            }
+        }
+    }
+
+    /**
      * Item 10: an emptied or deleted commands.db of an agent that ran is refused (exit 2) naming the file and
      * --reset-store; --reset-store starts over and records it.
      */

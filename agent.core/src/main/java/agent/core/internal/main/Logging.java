@@ -83,6 +83,16 @@ final class Logging {
         for (Handler h : installed) if (!now.contains(h)) root.addHandler(h);
     }
 
+    /**
+     * Writes a line straight to this run's handlers, whether or not the root logger still has them: from a shutdown
+     * hook, which runs beside the JVM's logging hook that takes them off (a line logged the usual way is then lost).
+     */
+    static void publishNow(Level level, String logger, String message) {
+        LogRecord r = new LogRecord(level, message);
+        r.setLoggerName(logger);
+        for (Handler h : installed) h.publish(r);
+    }
+
     /** stderr; a close by the JVM's logging shutdown hook only flushes (the stream is the process's own). */
     static final class Console extends StreamHandler {
         Console(Formatter f) { super(System.err, f); }
