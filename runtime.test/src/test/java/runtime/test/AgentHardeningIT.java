@@ -176,6 +176,26 @@ class AgentHardeningIT {
         return out;
     }
 
+    /** Item 14: one-shot mode against a server that never answers gives up within --max-seconds and exits 1. */
+    @ParameterizedTest
+    @ValueSource(strings = {"websocket", "poll"})
+    void oneShotModeGivesUpWithinMaxSecondsAgainstAServerThatNeverAnswers(String transport) throws Exception {
+        // the kernel completes TCP handshakes into the backlog; nothing ever reads: TLS waits for an answer forever
+        try (ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            Path config = AgentProcess.write(dir.resolve("once.json"), "{\"server_url\": \"https://127.0.0.1:"
+                + silent.getLocalPort() + "\", \"enrollment_token\": \"never-used\", \"transport\": \"" + transport + "\"}");
+            long t0 = System.nanoTime();
+            AgentProcess once = AgentProcess.run(Duration.ofSeconds(60), "once", "--config", config.toString(), "--data-dir",
+                dir.resolve("agent").toString(), "--max-seconds", "10");
+            Duration took = Duration.ofNanos(System.nanoTime() - t0);
+            System.out.println("item 14 (" + transport + "): once --max-seconds 10 ended after " + took.toMillis() + " ms");
+            assertThat(once.exitCode()).as("exit code; stderr:%n%s", once.stderr()).isEqualTo(1);
+            assertThat(once.stderr()).contains("one-shot run incomplete after --max-seconds 10");
+            // the bound counts from when the agent is ready; starting the JVM and framework comes before it
+            assertThat(took).as("ended within the bound; stderr:%n%s", once.stderr()).isLessThan(Duration.ofSeconds(20));
+        }
+    }
+
     /** Item 19, the agent's parts: the log file is log/agent.log; a key given twice in the config is an error naming it. */
     @Test
     void theLogIsAgentLogAndADuplicateConfigKeyIsAnErrorNamingIt() throws Exception {
