@@ -159,6 +159,8 @@ public final class AgentMain implements Callable<Integer> {
             Dispatcher dispatcher = await(Dispatcher.class);
             await(PluginManager.class); // it has started the plugins installed at runtime, each bounded
             ServerConnection server = config.connects() ? await(ServerConnection.class) : null;
+            // what was received before a restart runs now that its plugins serve their actions again
+            dispatcher.resumeRecovered();
             LOG.info("ready: agent " + config.agentId + ", mode " + config.mode.wireName() + ", " + registry.actions().size()
                 + " actions, data dir " + config.dataDir + sinceLaunch());
             if (config.mode == Mode.RUN) SystemdNotify.ready();
