@@ -107,7 +107,8 @@ class AgentHardeningIT {
 
     /**
      * Item 12: a command whose shell detaches children (a double fork and a setsid) times out with its startedAt, every
-     * process it started is gone, and the agent then stops promptly.
+     * process it started is gone, its handler is not wedged (the agent's one worker runs the next command), and the
+     * agent then stops as promptly as one that ran nothing.
      */
     @Test
     void everyProcessOfATimedOutCommandDiesWithItHoweverItDetaches() throws Exception {
@@ -118,7 +119,12 @@ class AgentHardeningIT {
         String script = "(sleep " + doubleFork + " &); setsid sleep " + setsid + " & sleep " + main;
         try (ServerProcess server = ServerProcess.start(dir.resolve("server"), 0)) {
             Operator op = new Operator(server.dir);
-            try (AgentProcess agent = AgentProcess.start(runArgs(server, "websocket"))) {
+            // one worker: a handler wedged by a child holding its output would keep every later command waiting
+            Path config = AgentProcess.write(dir.resolve("agent.json"), server.agentConfig("websocket",
+                "\"max_concurrent_commands\": 1"));
+            String[] run = {"run", "--config", config.toString(), "--data-dir", dir.resolve("agent").toString()};
+            Duration stopAfterCommand;
+            try (AgentProcess agent = AgentProcess.start(run)) {
                 String agentId = server.awaitAgent(T, true);
                 JsonObject installed = server.pluginPush(T, agentId, "install", exec.toString()).get(0);
                 assertThat(status(installed)).as(installed.toString()).isEqualTo("succeeded");
@@ -130,19 +136,33 @@ class AgentHardeningIT {
                 assertThat(r.has("startedAt") && !r.get("startedAt").isJsonNull()).as("it ran, and says when: %s", r).isTrue();
                 assertThat(r.get("error").getAsString()).as(r.toString()).contains("timed out after 3 s");
                 awaitProcesses(List.of(doubleFork, setsid, main), false);
+                JsonObject next = op.awaitResult(op.send(agentId, "agent.ping", "{}", null), Duration.ofSeconds(30));
+                assertThat(next.get("status").getAsString()).as("the next command on the one worker: %s", next)
+                    .isEqualTo("succeeded");
 
-                long t0 = System.nanoTime();
-                agent.process.destroy();
-                assertThat(agent.process.waitFor(30, TimeUnit.SECONDS)).isTrue();
-                Duration stop = Duration.ofNanos(System.nanoTime() - t0);
-                System.out.println("item 12: the agent stopped " + stop.toMillis() + " ms after SIGTERM");
-                // measured here: 3.7-5.8 s on a loaded 2-core machine; before the fix 10 s (the wedged handler held the
-                // dispatcher's stop for its full grace)
-                assertThat(stop).as("the agent stops promptly after SIGTERM; stderr:%n%s", agent.stderr())
-                    .isLessThan(Duration.ofSeconds(8));
+                stopAfterCommand = stop(agent);
                 assertThat(agent.stderr()).doesNotContain("did not stop within");
             }
+            // the same agent with nothing run: how long a stop takes on this machine now
+            Duration stopIdle;
+            try (AgentProcess idle = AgentProcess.start(run)) {
+                idle.awaitStderr("connected to", T);
+                stopIdle = stop(idle);
+            }
+            System.out.println("item 12: the agent stopped " + stopAfterCommand.toMillis() + " ms after SIGTERM, "
+                + stopIdle.toMillis() + " ms when it had run nothing");
+            // before the fix the wedged handler held the stop for the dispatcher's 5 s wait on its workers
+            assertThat(stopAfterCommand).as("the stop after the command, against an idle stop of %s", stopIdle)
+                .isLessThan(stopIdle.plusSeconds(3));
         }
+    }
+
+    /** SIGTERM, as a service manager stops the agent: @return how long until it ended */
+    private static Duration stop(AgentProcess agent) throws InterruptedException {
+        long t0 = System.nanoTime();
+        agent.process.destroy();
+        assertThat(agent.process.waitFor(60, TimeUnit.SECONDS)).as("the agent stopped on SIGTERM").isTrue();
+        return Duration.ofNanos(System.nanoTime() - t0);
     }
 
     /** Waits (bounded) until processes running {@code sleep D} for each D are all there, or all gone. */
@@ -184,16 +204,51 @@ class AgentHardeningIT {
         try (ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
             Path config = AgentProcess.write(dir.resolve("once.json"), "{\"server_url\": \"https://127.0.0.1:"
                 + silent.getLocalPort() + "\", \"enrollment_token\": \"never-used\", \"transport\": \"" + transport + "\"}");
-            long t0 = System.nanoTime();
-            AgentProcess once = AgentProcess.run(Duration.ofSeconds(60), "once", "--config", config.toString(), "--data-dir",
+            AgentProcess once = AgentProcess.run(Duration.ofSeconds(90), "once", "--config", config.toString(), "--data-dir",
                 dir.resolve("agent").toString(), "--max-seconds", "10");
-            Duration took = Duration.ofNanos(System.nanoTime() - t0);
-            System.out.println("item 14 (" + transport + "): once --max-seconds 10 ended after " + took.toMillis() + " ms");
             assertThat(once.exitCode()).as("exit code; stderr:%n%s", once.stderr()).isEqualTo(1);
-            assertThat(once.stderr()).contains("one-shot run incomplete after --max-seconds 10");
-            // the bound counts from when the agent is ready; starting the JVM and framework comes before it
-            assertThat(took).as("ended within the bound; stderr:%n%s", once.stderr()).isLessThan(Duration.ofSeconds(20));
+            // the bound counts from when the agent is ready (starting the JVM and framework comes before it, and takes
+            // what the machine's load makes it): measured on the agent's own clock, from its log lines
+            Duration took = Duration.between(logTime(once.stderr(), "INFO agent.core: ready: agent"),
+                logTime(once.stderr(), "INFO agent.core: one-shot run incomplete after --max-seconds 10"));
+            System.out.println("item 14 (" + transport + "): once --max-seconds 10 gave up " + took.toMillis() + " ms after ready");
+            assertThat(took).as("gave up within the bound; stderr:%n%s", once.stderr()).isLessThan(Duration.ofSeconds(12));
         }
+    }
+
+    /**
+     * Item 19, two more of the agent's parts: a config file other users can read that holds an enrolment token is
+     * warned about (one that is 0600 is not), and starts that end in a SIGKILL leave no copies of SQLite's native
+     * library behind in native/ (115 kills left 70 MB).
+     */
+    @Test
+    void aReadableTokenIsWarnedAboutAndKilledStartsLeaveNoNativeLibraryCopies() throws Exception {
+        Path config = AgentProcess.write(dir.resolve("agent.json"),
+            "{\"server_url\": \"https://127.0.0.1:1\", \"enrollment_token\": \"a-token\"}");
+        for (String mode : new String[] {"rw-r--r--", "rw-------", "rw-------"}) {
+            Files.setPosixFilePermissions(config, java.nio.file.attribute.PosixFilePermissions.fromString(mode));
+            try (AgentProcess a = AgentProcess.start("run", "--config", config.toString(), "--data-dir",
+                    dir.resolve("agent").toString())) {
+                a.awaitStderr("ready: agent", T);
+                String warning = "config file " + config + " holds an enrolment token and can be read by other users";
+                if (mode.equals("rw-r--r--")) assertThat(a.stderr()).contains(warning);
+                else assertThat(a.stderr()).doesNotContain(warning);
+                a.process.destroyForcibly();
+                assertThat(a.process.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            }
+        }
+        try (Stream<Path> files = Files.list(dir.resolve("agent/native"))) {
+            assertThat(files.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("sqlite-") && n.endsWith(".so")))
+                .as("native libraries left after three killed starts").hasSizeLessThanOrEqualTo(1);
+        }
+    }
+
+    /** @return the time of the first log line containing the text (the agent's one line format starts with it) */
+    private static java.time.Instant logTime(String log, String text) {
+        String line = log.lines().filter(l -> l.contains(text)).findFirst()
+            .orElseThrow(() -> new AssertionError("no log line with '" + text + "' in:\n" + log));
+        return java.time.OffsetDateTime.parse(line.substring(0, line.indexOf(' ')),
+            java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSZ")).toInstant();
     }
 
     /** Item 19, the agent's parts: the log file is log/agent.log; a key given twice in the config is an error naming it. */
