@@ -142,15 +142,28 @@ final class PollTransport implements Transport {
         hello.addProperty("maxFrameBytes", s.maxFrameBytes);
         body.add("hello", hello);
         body.add("accepted", Codec.GSON.toJsonTree(sentAccepted));
+        // a check-in is at most max_frame_bytes, as a frame is: what does not fit goes in the next one
+        long budget = s.maxFrameBytes - size(body) - 1024;
         JsonArray rs = new JsonArray();
         int n = 0;
         for (Result r : results.values()) {
             if (n++ == MAX_RESULTS_PER_CHECKIN) break;
-            rs.add(Codec.result(r));
+            JsonObject o = Codec.resultFrame(r, s.maxFrameBytes / 2);
+            o.remove("type");
+            long bytes = size(o);
+            if (bytes > budget && rs.size() > 0) break;
+            rs.add(o);
+            budget -= bytes;
         }
         body.add("results", rs);
         JsonArray es = new JsonArray();
-        events.forEach(e -> es.add(Codec.event(e)));
+        for (Event e : events) {
+            JsonObject o = Codec.event(e);
+            long bytes = size(o);
+            if (bytes > budget) break;
+            es.add(o);
+            budget -= bytes;
+        }
         body.add("events", es);
         URI uri = s.serverUrl.resolve("/agent/v1/checkin");
         HttpResponse<String> resp;
@@ -281,6 +294,10 @@ final class PollTransport implements Transport {
     public void close() {
         closed = true;
         timer.shutdownNow();
+    }
+
+    private static long size(JsonElement e) {
+        return Codec.GSON.toJson(e).getBytes(StandardCharsets.UTF_8).length;
     }
 
     private static <T> List<T> drain(ConcurrentLinkedQueue<T> q) {

@@ -17,7 +17,7 @@ import agent.api.SettingsType;
 
 /**
  * {@code echo.emit}: emits {@code count} events (default 1) of {@code kind} (default the settings' kind) with
- * {@code data} and its number, through the agent's {@link Events}; answers their ids. How an operator's plugin sends
+ * {@code data} and its number, after {@code delayMs} (default 0), through the agent's {@link Events}; answers their ids. How an operator's plugin sends
  * events, and what the tests use to send them from a plugin installed at runtime.
  */
 @Component
@@ -31,6 +31,8 @@ public final class EchoEmitter implements CommandHandler {
     public Object handle(CommandContext ctx) throws Exception {
         String kind = ctx.params().optionalString("kind").orElse(ctx.settings(EchoSettings.class).kind());
         long count = ctx.params().integer("count", 1, 100_000, 1);
+        long delayMs = ctx.params().integer("delayMs", 0, 600_000, 0);
+        if (delayMs > 0) Thread.sleep(delayMs); // emitted later: while the server is away, say
         Map<String, Object> data = ctx.params().object("data");
         List<String> ids = new ArrayList<>();
         for (long i = 0; i < count; i++) {

@@ -382,7 +382,7 @@ public final class Dispatcher implements AutoCloseable {
         ScheduledFuture<?> watchdog = timer.schedule(() -> stop(job, ctx, Status.TIMED_OUT), timeout, TimeUnit.SECONDS);
         HandlerRun.Ended ended;
         try {
-            ended = HandlerRun.run(handler.handler, ctx, started, Integer.toString(timeout), this::now);
+            ended = HandlerRun.run(handler::handler, ctx, started, Integer.toString(timeout), this::now);
         } finally {
             watchdog.cancel(false);
             ctx.close(); // nothing the command started outlives it

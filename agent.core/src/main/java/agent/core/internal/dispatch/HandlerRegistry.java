@@ -13,6 +13,7 @@ import java.util.logging.Logger;
 
 import org.osgi.framework.Bundle;
 import org.osgi.framework.ServiceReference;
+import org.osgi.service.component.ComponentServiceObjects;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
@@ -23,7 +24,9 @@ import agent.api.CommandHandler;
 /**
  * Every {@link CommandHandler} service, by action. Dynamic: a bundle that starts adds its actions at once, one
  * that stops takes them away. When two handlers claim an action, the higher service ranking (then the older
- * service) wins and the other waits as a fallback.
+ * service) wins and the other waits as a fallback. A handler's actions are learnt from its service properties; the
+ * service itself is got at its first command, so Declarative Services neither activates a plugin's component nor
+ * loads its classes before the plugin is used (a plugin that is never used costs almost nothing).
  */
 @Component(service = HandlerRegistry.class, immediate = true)
 public final class HandlerRegistry {
@@ -31,7 +34,9 @@ public final class HandlerRegistry {
 
     /** One handler service and what it declared. */
     public static final class Registration {
-        public final CommandHandler handler;
+        /** Gets the handler service; null for a handler given directly (tests). */
+        private final ComponentServiceObjects<CommandHandler> objects;
+        private volatile CommandHandler handler; // got at the first command
         public final List<String> actions;
         /** Commands of handlers with the same key run one at a time; null for none. */
         public final String concurrencyKey;
@@ -49,12 +54,13 @@ public final class HandlerRegistry {
         /** For tests: a handler with no bundle. */
         public Registration(CommandHandler handler, List<String> actions, String concurrencyKey, String bundleName,
                 int ranking, long serviceId, boolean dryRun) {
-            this(handler, actions, concurrencyKey, null, bundleName, ranking, serviceId, dryRun, null);
+            this(null, actions, concurrencyKey, null, bundleName, ranking, serviceId, dryRun, null);
+            this.handler = handler;
         }
 
-        Registration(CommandHandler handler, List<String> actions, String concurrencyKey, Bundle bundle, String bundleName,
-                int ranking, long serviceId, boolean dryRun, String settingsType) {
-            this.handler = handler;
+        Registration(ComponentServiceObjects<CommandHandler> objects, List<String> actions, String concurrencyKey, Bundle bundle,
+                String bundleName, int ranking, long serviceId, boolean dryRun, String settingsType) {
+            this.objects = objects;
             this.actions = actions;
             this.concurrencyKey = concurrencyKey;
             this.bundle = bundle;
@@ -63,6 +69,38 @@ public final class HandlerRegistry {
             this.serviceId = serviceId;
             this.dryRun = dryRun;
             this.settingsType = settingsType;
+        }
+
+        /**
+         * @return the handler, got (and its component activated) at the first call; call it where the time it takes is
+         *         bounded, for a plugin's activation may block
+         * @throws IllegalStateException if its component did not activate (Declarative Services logs why)
+         */
+        public CommandHandler handler() {
+            CommandHandler h = handler;
+            if (h != null) return h;
+            synchronized (this) {
+                if (handler == null) {
+                    handler = objects.getService();
+                    if (handler == null) {
+                        throw new IllegalStateException("the handler of " + actions + " from " + bundleName
+                            + " did not activate (its component failed to start; the log says why)");
+                    }
+                }
+                return handler;
+            }
+        }
+
+        /** Gives the handler back when its service goes. */
+        void release() {
+            CommandHandler h = handler;
+            if (h != null && objects != null) {
+                try {
+                    objects.ungetService(h);
+                } catch (IllegalStateException | IllegalArgumentException gone) {
+                    // the component is already gone with its bundle
+                }
+            }
         }
 
         /** @return the action prefix of the handler's first action (its plugin's config section) */
@@ -81,8 +119,9 @@ public final class HandlerRegistry {
     private final List<Consumer<Registration>> addListeners = new CopyOnWriteArrayList<>();
     private final List<Runnable> changeListeners = new CopyOnWriteArrayList<>();
 
-    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
-    void addHandler(CommandHandler handler, ServiceReference<CommandHandler> ref) {
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC, service = CommandHandler.class)
+    void addHandler(ComponentServiceObjects<CommandHandler> handler) {
+        ServiceReference<CommandHandler> ref = handler.getServiceReference();
         Object rank = ref.getProperty("service.ranking");
         Object dry = ref.getProperty(CommandHandler.DRY_RUN);
         Object settings = ref.getProperty(CommandHandler.SETTINGS_TYPE);
@@ -93,11 +132,17 @@ public final class HandlerRegistry {
             Boolean.TRUE.equals(dry) || "true".equals(dry), settings == null ? null : settings.toString()));
     }
 
-    void removeHandler(CommandHandler handler, ServiceReference<CommandHandler> ref) {
-        remove(handler);
+    void removeHandler(ComponentServiceObjects<CommandHandler> handler) {
+        for (Registration r : registrations) {
+            if (r.objects == handler && registrations.remove(r)) {
+                LOG.info(() -> "actions removed: " + r.actions);
+                r.release();
+            }
+        }
+        changeListeners.forEach(Runnable::run);
     }
 
-    /** Removes a handler's registration directly; used by tests and by {@link #removeHandler}. */
+    /** Removes a handler's registration directly; used by tests. */
     public void remove(CommandHandler handler) {
         for (Registration r : registrations) {
             if (r.handler == handler && registrations.remove(r)) LOG.info(() -> "actions removed: " + r.actions);
@@ -132,12 +177,6 @@ public final class HandlerRegistry {
 
     /** @param listener told of every change (the plugin list a server sees) */
     public void onChange(Runnable listener) { changeListeners.add(listener); }
-
-    /**
-     * The plugin list changed without a handler coming or going (a library bundle installed or removed, a plugin
-     * quarantined): the listeners are told as for a handler change, so the server hears of it at once.
-     */
-    public void pluginsChanged() { changeListeners.forEach(Runnable::run); }
 
     /** @param listener no longer told */
     public void removeOnChange(Runnable listener) { changeListeners.remove(listener); }

@@ -33,6 +33,15 @@ public final class HandlerRun {
      */
     public static Ended run(CommandHandler handler, ExecutionContext context, Instant started, String timeoutText,
             Supplier<Instant> now) {
+        return run(() -> handler, context, context, true, started, timeoutText, now);
+    }
+
+    /**
+     * As {@link #run(CommandHandler, ExecutionContext, Instant, String, Supplier)}, with the handler got inside the
+     * run (under its timeout): getting a plugin's handler the first time activates its component, which may block.
+     */
+    public static Ended run(Supplier<CommandHandler> handler, ExecutionContext context, Instant started, String timeoutText,
+            Supplier<Instant> now) {
         return run(handler, context, context, true, started, timeoutText, now);
     }
 
@@ -46,13 +55,18 @@ public final class HandlerRun {
      */
     public static Ended run(CommandHandler handler, agent.api.CommandContext view, ExecutionContext context,
             boolean skipIfStopped, Instant started, String timeoutText, Supplier<Instant> now) {
+        return run(() -> handler, view, context, skipIfStopped, started, timeoutText, now);
+    }
+
+    private static Ended run(Supplier<CommandHandler> handler, agent.api.CommandContext view, ExecutionContext context,
+            boolean skipIfStopped, Instant started, String timeoutText, Supplier<Instant> now) {
         Status status;
         String error = null;
         ErrorCode code = null;
         Object data = null;
         Throwable thrown = null;
         try {
-            if (!skipIfStopped || context.stopReason() == null) data = handler.handle(view); // else cancelled just now
+            if (!skipIfStopped || context.stopReason() == null) data = handler.get().handle(view); // else cancelled just now
             status = Status.SUCCEEDED;
         } catch (Throwable e) { // Errors too (a StackOverflowError in a plugin): the command still gets its result
             status = HandlerOutcome.status(e);

@@ -59,6 +59,7 @@ public final class PluginInventory {
     private final HandlerRegistry registry;
     private final Path file;
     private final Map<String, Entry> entries; // guarded by this
+    private final List<Runnable> changeListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     /**
      * @param context  the core's bundle context
@@ -98,24 +99,30 @@ public final class PluginInventory {
         }
     }
 
+    /** @param listener told after a plugin was installed, upgraded, removed or quarantined (the server's plugin list) */
+    public void onChange(Runnable listener) { changeListeners.add(listener); }
+
+    /** @param listener no longer told */
+    public void removeOnChange(Runnable listener) { changeListeners.remove(listener); }
+
+    /**
+     * A plugin change is complete (its bundle is uninstalled, or started with its actions): what hello lists is now
+     * true. The registry's own changes come earlier, while a bundle is still stopping.
+     */
+    void changed() { changeListeners.forEach(Runnable::run); }
+
     /** @param bsn a runtime plugin @param start start it at agent start @param sha256 its jar's */
-    void installed(String bsn, boolean start, String sha256) {
-        synchronized (this) {
-            Entry e = entries.computeIfAbsent(bsn, b -> new Entry());
-            e.start = start;
-            e.quarantined = null;
-            e.sha256 = sha256;
-            save();
-        }
-        registry.pluginsChanged(); // outside the lock: the listeners read the list
+    synchronized void installed(String bsn, boolean start, String sha256) {
+        Entry e = entries.computeIfAbsent(bsn, b -> new Entry());
+        e.start = start;
+        e.quarantined = null;
+        e.sha256 = sha256;
+        save();
     }
 
     /** @param bsn a plugin that is gone */
-    void removed(String bsn) {
-        synchronized (this) {
-            if (entries.remove(bsn) != null) save();
-        }
-        registry.pluginsChanged();
+    synchronized void removed(String bsn) {
+        if (entries.remove(bsn) != null) save();
     }
 
     /** @param bsn a plugin @param why why it may not run */
@@ -126,7 +133,8 @@ public final class PluginInventory {
         }
         registry.refuseHandlersFrom(this::refused); // a component that comes up late must not serve either
         LOG.severe("plugin " + bsn + " is quarantined: " + why + "; it serves no actions until it is removed or upgraded");
-        registry.pluginsChanged(); // hello's plugin list: the server sees the quarantine now, not at the next connect
+        // the server sees the quarantine now, not at the next connect (also when no plugin command is running: at start)
+        changed();
     }
 
     /** @param bsn a plugin @return why it is quarantined, or null */

@@ -119,8 +119,13 @@ public final class PluginManager implements CommandHandler {
         startInstalled();
     }
 
-    /** Why a plugin did not come up; {@code hung} when it did not answer at all (it is then quarantined). */
-    record StartFailure(String message, boolean hung) {}
+    /**
+     * Why a plugin did not come up; {@code hung} when it did not answer at all (it is then quarantined); {@code code}
+     * when the reason is a refusal rather than a failure (its config section does not fit its settings type).
+     */
+    record StartFailure(String message, boolean hung, ErrorCode code) {
+        StartFailure(String message, boolean hung) { this(message, hung, null); }
+    }
 
     private void startInstalled() {
         List<CompletableFuture<Void>> starts = new ArrayList<>();
@@ -145,12 +150,17 @@ public final class PluginManager implements CommandHandler {
 
     @Override
     public Object handle(CommandContext ctx) throws Exception {
-        switch (ctx.command().action()) {
-            case "plugin.list": return inventory.list();
-            case "plugin.install": return install(ctx);
-            case "plugin.upgrade": return upgrade(ctx);
-            case "plugin.remove": return remove(ctx);
-            default: throw new CommandException("unknown plugin action " + ctx.command().action());
+        String action = ctx.command().action();
+        if (action.equals("plugin.list")) return inventory.list();
+        try {
+            switch (action) {
+                case "plugin.install": return install(ctx);
+                case "plugin.upgrade": return upgrade(ctx);
+                case "plugin.remove": return remove(ctx);
+                default: throw new CommandException("unknown plugin action " + action);
+            }
+        } finally {
+            if (!ctx.dryRun()) inventory.changed(); // the server hears of the plugin list once the change is complete
         }
     }
 
@@ -193,7 +203,9 @@ public final class PluginManager implements CommandHandler {
                 }, STOP_TIMEOUT);
                 if (stuck == null) refresh(b);
                 Files.deleteIfExists(kept);
-                throw new CommandException("plugin '" + c.bsn + "' " + c.version + " was not installed: " + failure.message());
+                String why = "plugin '" + c.bsn + "' " + c.version + " was not installed: " + failure.message();
+                if (failure.code() != null) throw new CommandRefusedException(why + "; nothing was changed", failure.code());
+                throw new CommandException(why);
             }
         }
         inventory.installed(c.bsn, start, c.sha256);
@@ -363,10 +375,24 @@ public final class PluginManager implements CommandHandler {
                 return new StartFailure(inactive, false);
             }
             if (inactive == null && componentsUp(b)) {
+                List<HandlerRegistry.Registration> handlers =
+                    registry.all().stream().filter(r -> r.bundle != null && r.bundle.getBundleId() == b.getBundleId()).toList();
                 // its config section must fit the types its handlers declare: refused now, not at every command
-                agent.api.InvalidSettingsException bad = SettingsCheck.firstProblem(
-                    registry.all().stream().filter(r -> r.bundle != null && r.bundle.getBundleId() == b.getBundleId()).toList(), config);
-                return bad == null ? null : new StartFailure(bad.getMessage(), false);
+                agent.api.InvalidSettingsException bad = SettingsCheck.firstProblem(handlers, config);
+                if (bad != null) return new StartFailure(bad.getMessage(), false, ErrorCode.INVALID_SETTINGS);
+                // handlers are activated at their first command (a plugin never used costs nothing); an installed one is
+                // activated now, bounded, so that one that fails or blocks in activate is found before it is kept
+                for (HandlerRegistry.Registration r : handlers) {
+                    StartFailure activated = boundedCall("activate", b, () -> {
+                        r.handler();
+                        return null;
+                    }, Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
+                    if (activated != null) {
+                        String failedComponents = componentFailures(b);
+                        return activated.hung() || failedComponents == null ? activated : new StartFailure(failedComponents, false);
+                    }
+                }
+                return null;
             }
             if (System.nanoTime() > deadline) {
                 return new StartFailure("its components did not come up within " + START_TIMEOUT.toSeconds() + " s", true);
@@ -389,19 +415,17 @@ public final class PluginManager implements CommandHandler {
     }
 
     /**
-     * Components that are satisfied but were not activated although they must be: immediate ones, and those serving
-     * actions (the handler registry asks for every CommandHandler at once). SCR leaves a component so, with no failure
+     * Immediate components that are satisfied but were not activated. SCR leaves a component so, with no failure
      * recorded, when it could not activate it without an exception of the plugin's (an activate method named in the
-     * component XML that the class lacks); it logs why on stderr.
+     * component XML that the class lacks); it logs why on stderr. Delayed components wait for their first use (the
+     * handlers among them are got, bounded, in startBounded).
      *
      * @return the components, or null
      */
     private String notActivated(Bundle b) {
         List<String> out = new ArrayList<>();
         for (ComponentDescriptionDTO d : scr.getComponentDescriptionDTOs(b)) {
-            if (!scr.isComponentEnabled(d)) continue;
-            boolean handler = d.serviceInterfaces != null && List.of(d.serviceInterfaces).contains(CommandHandler.class.getName());
-            if (!d.immediate && !handler) continue;
+            if (!scr.isComponentEnabled(d) || !d.immediate) continue;
             for (ComponentConfigurationDTO c : scr.getComponentConfigurationDTOs(d)) {
                 if (c.state == ComponentConfigurationDTO.SATISFIED) {
                     out.add("component " + d.name + " could not be activated (Declarative Services gave no exception; its"

@@ -43,6 +43,8 @@ import agent.transport.TransportSettings;
 @Component(service = {ServerConnection.class, ServerDownloads.class}, immediate = true)
 public final class ServerConnection implements AgentLink, CommandListener, ServerDownloads {
     private static final Logger LOG = Logger.getLogger("agent.core.server");
+    /** What this agent understands beyond protocol 1 (docs/protocol.md §3): a server sends dryRun only to an agent that says so. */
+    static final List<String> FEATURES = List.of("dryRun", "errorCode", "eventIds");
 
     private final AgentConfig config;
     private final Dispatcher dispatcher;
@@ -82,6 +84,7 @@ public final class ServerConnection implements AgentLink, CommandListener, Serve
         this.eventsRecorded = transport::eventsRecorded;
         dispatcher.addListener(this);
         registry.onChange(capabilities);
+        plugins.onChange(capabilities);
         events.onRecorded(eventsRecorded);
     }
 
@@ -149,6 +152,7 @@ public final class ServerConnection implements AgentLink, CommandListener, Serve
         });
         m.put("plugins", list);
         m.put("maxFrameBytes", config.maxFrameBytes);
+        m.put("features", FEATURES);
         return m;
     }
 
@@ -207,6 +211,7 @@ public final class ServerConnection implements AgentLink, CommandListener, Serve
     void close() {
         dispatcher.removeListener(this);
         registry.removeOnChange(capabilities);
+        plugins.removeOnChange(capabilities);
         events.removeOnRecorded(eventsRecorded);
         transport.close();
     }
