@@ -17,8 +17,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import com.google.gson.JsonArray;
@@ -26,97 +25,131 @@ import com.google.gson.JsonObject;
 
 /**
  * Issue 23's crash-consistency promise, measured: bursts of commands of a plugin that records every execution
- * durably (FixturePlugins.recorder), while the agent, the server or both are SIGKILLed at random moments. Afterwards no
- * id ran twice, every id has exactly one result on the server, and every success left its one trace. Over each
- * transport, {@link #CYCLES} kill cycles (20 in all, about 3 minutes on a loaded 2-core machine); the seed is printed so
- * a failure can be replayed with -Dchaos.seed=N.
+ * durably (FixturePlugins.recorder), while the agents, the server or all of them are SIGKILLed at random moments.
+ * Afterwards no id ran twice, every id has exactly one result on the server, and every success left its one trace.
+ * Two agents, one per transport, share the server and every cycle: {@link #CYCLES} kill cycles for each transport (20
+ * in all), run side by side so that CI pays for 10 (the seed is printed, -Dchaos.seed=N replays a run).
  */
 class CrashChaosIT {
     static final int CYCLES = 10;
-    /** Who is killed in a transport's cycles, shuffled with the seed: each kind at least twice. */
-    static final List<String> VICTIMS = List.of("agent", "agent", "agent", "agent", "agent", "server", "server", "server",
-        "both", "both");
+    /** Who is killed in each cycle, shuffled with the seed: each kind at least twice. "agents" kills both agents. */
+    static final List<String> VICTIMS = List.of("agents", "agents", "agents", "agents", "agents", "server", "server",
+        "server", "all", "all");
     static final int BURST = 12;
     static final Duration T = Duration.ofSeconds(90);
 
     @TempDir
     Path dir;
 
-    @ParameterizedTest
-    @ValueSource(strings = {"websocket", "poll"})
-    void nothingRunsTwiceAndEveryCommandHasOneResultWhileAgentAndServerAreKilledAtRandom(String transport) throws Exception {
+    /** One agent of the test: its transport, how it is started, what it recorded, what was sent to it. */
+    private static final class Side {
+        final String transport;
+        final String[] run;
+        final Path recorded;
+        final Set<String> ids = new LinkedHashSet<>();
+        AgentProcess agent;
+        String agentId;
+
+        Side(String transport, String[] run, Path recorded) {
+            this.transport = transport;
+            this.run = run;
+            this.recorded = recorded;
+        }
+    }
+
+    @Test
+    void nothingRunsTwiceAndEveryCommandHasOneResultWhileAgentsAndServerAreKilledAtRandom() throws Exception {
         long seed = Long.getLong("chaos.seed", System.nanoTime());
         Random random = new Random(seed);
-        System.out.println("chaos (" + transport + "): seed " + seed);
+        System.out.println("chaos: seed " + seed);
         long begin = System.nanoTime();
-        Path recorded = dir.resolve("executions.txt");
         Path serverDir = dir.resolve("server");
         ServerProcess server = ServerProcess.start(serverDir, 0);
-        AgentProcess agent = null;
+        List<Side> sides = new ArrayList<>();
         Map<String, Integer> kills = new TreeMap<>();
-        Set<String> ids = new LinkedHashSet<>();
         try {
             int port = server.port();
             Operator op = new Operator(serverDir);
-            Path config = AgentProcess.write(dir.resolve("agent.json"), server.agentConfig(transport, ""));
-            String[] run = {"run", "--config", config.toString(), "--data-dir", dir.resolve("agent").toString()};
-            agent = AgentProcess.start(run);
-            String agentId = awaitAgent(op);
-            installRecorder(op, agentId);
+            for (String transport : List.of("websocket", "poll")) {
+                Path config = AgentProcess.write(dir.resolve(transport + ".json"), server.agentConfig(transport,
+                    "\"agent_id\": \"chaos-" + transport + "\"")); // one host, two agents: each needs its own id
+                Side side = new Side(transport, new String[] {"run", "--config", config.toString(), "--data-dir",
+                    dir.resolve("agent-" + transport).toString()}, dir.resolve("executions-" + transport + ".txt"));
+                side.agent = AgentProcess.start(side.run);
+                sides.add(side);
+            }
+            for (Side side : sides) side.agentId = awaitAgent(op, side.agent);
+            installRecorder(op, sides.stream().map(side -> side.agentId).toList());
             List<String> victims = new ArrayList<>(VICTIMS);
             java.util.Collections.shuffle(victims, random);
 
             for (int cycle = 0; cycle < CYCLES; cycle++) {
-                agent.awaitStderr("ready: agent", T);
+                for (Side side : sides) side.agent.awaitStderr("ready: agent", T);
                 JsonArray burst = new JsonArray();
-                for (int i = 0; i < BURST; i++) {
-                    JsonObject c = new JsonObject();
-                    c.addProperty("agentId", agentId);
-                    c.addProperty("action", "record.append");
-                    JsonObject params = new JsonObject();
-                    params.addProperty("file", recorded.toString());
-                    params.addProperty("sleepMs", random.nextInt(300));
-                    c.add("params", params);
-                    burst.add(c);
+                for (Side side : sides) {
+                    for (int i = 0; i < BURST; i++) {
+                        JsonObject c = new JsonObject();
+                        c.addProperty("agentId", side.agentId);
+                        c.addProperty("action", "record.append");
+                        JsonObject params = new JsonObject();
+                        params.addProperty("file", side.recorded.toString());
+                        params.addProperty("sleepMs", random.nextInt(300));
+                        c.add("params", params);
+                        burst.add(c);
+                    }
                 }
                 JsonObject batch = new JsonObject();
                 batch.add("commands", burst);
-                op.api.post("/api/v1/commands", batch).getAsJsonObject().getAsJsonArray("commands")
-                    .forEach(c -> ids.add(c.getAsJsonObject().get("id").getAsString()));
+                JsonArray sent = op.api.post("/api/v1/commands", batch).getAsJsonObject().getAsJsonArray("commands");
+                for (var c : sent) {
+                    String agentId = c.getAsJsonObject().get("agentId").getAsString();
+                    sides.stream().filter(side -> side.agentId.equals(agentId)).findFirst().orElseThrow()
+                        .ids.add(c.getAsJsonObject().get("id").getAsString());
+                }
 
                 Thread.sleep(50 + random.nextInt(1500)); // a random moment into the burst
                 String victim = victims.get(cycle);
                 kills.merge(victim, 1, Integer::sum);
-                if (!victim.equals("agent")) kill(server.process);
-                if (!victim.equals("server")) kill(agent);
-                if (!victim.equals("agent")) server = ServerProcess.start(serverDir, port);
-                if (!victim.equals("server")) agent = AgentProcess.start(run);
+                if (!victim.equals("agents")) kill(server.process);
+                if (!victim.equals("server")) for (Side side : sides) kill(side.agent);
+                // both agents start at once, and beside the server: their starts overlap as after a host's reboot
+                if (!victim.equals("server")) for (Side side : sides) side.agent = AgentProcess.start(side.run);
+                if (!victim.equals("agents")) server = ServerProcess.start(serverDir, port);
             }
 
-            List<JsonObject> results = awaitAllResults(op, new ArrayList<>(ids));
+            List<String> ids = new ArrayList<>();
+            sides.forEach(side -> ids.addAll(side.ids));
+            List<JsonObject> results = awaitAllResults(op, ids);
             Map<String, Long> perId = results.stream().collect(Collectors.groupingBy(o -> o.get("id").getAsString(),
                 Collectors.counting()));
             assertThat(perId.keySet()).as("every id has a result").containsExactlyInAnyOrderElementsOf(ids);
             assertThat(perId).as("exactly one result per id").allSatisfy((id, n) -> assertThat(n).as(id).isEqualTo(1L));
-
-            List<String> ran = Files.exists(recorded) ? Files.readAllLines(recorded) : List.of();
-            Map<String, Long> runs = ran.stream().collect(Collectors.groupingBy(Function.identity(), Collectors.counting()));
-            assertThat(runs).as("no id ran twice").allSatisfy((id, n) -> assertThat(n).as(id).isEqualTo(1L));
-            assertThat(ids).as("only commands that were sent ran").containsAll(runs.keySet());
-            Map<String, String> status = new HashMap<>();
-            results.forEach(o -> status.put(o.get("id").getAsString(), o.get("status").getAsString()));
             assertThat(results).as("a command either ran or was interrupted by a kill")
                 .allSatisfy(o -> assertThat(o.get("status").getAsString()).as(o.toString()).isIn("succeeded", "interrupted"));
-            status.forEach((id, s) -> {
-                if (s.equals("succeeded")) assertThat(runs).as("the success of %s left its trace", id).containsKey(id);
-            });
-            Map<String, Long> byStatus = status.values().stream().collect(Collectors.groupingBy(Function.identity(),
-                TreeMap::new, Collectors.counting()));
-            System.out.println("chaos (" + transport + "): " + CYCLES + " cycles, kills " + kills + ", " + ids.size()
-                + " commands, " + byStatus + ", " + runs.size() + " executions recorded, in "
+            Map<String, String> status = new HashMap<>();
+            results.forEach(o -> status.put(o.get("id").getAsString(), o.get("status").getAsString()));
+
+            StringBuilder summary = new StringBuilder();
+            for (Side side : sides) {
+                List<String> ran = Files.exists(side.recorded) ? Files.readAllLines(side.recorded) : List.of();
+                Map<String, Long> runs = ran.stream().collect(Collectors.groupingBy(Function.identity(), Collectors.counting()));
+                assertThat(runs).as("no id ran twice over %s", side.transport)
+                    .allSatisfy((id, n) -> assertThat(n).as(id).isEqualTo(1L));
+                assertThat(side.ids).as("only commands sent to the %s agent ran there", side.transport).containsAll(runs.keySet());
+                for (String id : side.ids) {
+                    if (status.get(id).equals("succeeded")) {
+                        assertThat(runs).as("the success of %s left its trace", id).containsKey(id);
+                    }
+                }
+                Map<String, Long> byStatus = side.ids.stream().map(status::get).collect(Collectors.groupingBy(
+                    Function.identity(), TreeMap::new, Collectors.counting()));
+                summary.append(", ").append(side.transport).append(": ").append(side.ids.size()).append(" commands ")
+                    .append(byStatus).append(", ").append(runs.size()).append(" executions recorded");
+            }
+            System.out.println("chaos: " + CYCLES + " cycles over each transport, kills " + kills + summary + ", in "
                 + Duration.ofNanos(System.nanoTime() - begin).toSeconds() + " s");
         } finally {
-            if (agent != null) agent.close();
+            for (Side side : sides) if (side.agent != null) side.agent.close();
             server.close();
         }
     }
@@ -126,7 +159,7 @@ class CrashChaosIT {
      * (accepted) but not yet started when the agent is killed, runs after the restart, once its plugin is up again,
      * instead of being rejected as an unknown action.
      */
-    @org.junit.jupiter.api.Test
+    @Test
     void aCommandReceivedButNotStartedWhenTheAgentIsKilledRunsAfterTheRestart() throws Exception {
         Path recorded = dir.resolve("executions.txt");
         try (ServerProcess server = ServerProcess.start(dir.resolve("server"), 0)) {
@@ -138,7 +171,7 @@ class CrashChaosIT {
             String slow, queued;
             try (AgentProcess agent = AgentProcess.start(run)) {
                 String agentId = server.awaitAgent(T, true);
-                installRecorder(op, agentId);
+                installRecorder(op, List.of(agentId));
                 slow = op.send(agentId, "agent.ping", "{\"sleepMs\": 120000}", null);
                 queued = op.send(agentId, "record.append", "{\"file\": \"" + recorded + "\"}", null);
                 assertThat(op.awaitState(slow, "accepted", T)).isTrue();
@@ -154,28 +187,37 @@ class CrashChaosIT {
         }
     }
 
-    /** The enrolled agent's id, once the server has seen it (through the API: no outpostctl JVM per look). */
-    private static String awaitAgent(Operator op) throws Exception {
+    /** The agent's id (from its ready line), once the server has seen it (through the API: no outpostctl JVM per look). */
+    private static String awaitAgent(Operator op, AgentProcess agent) throws Exception {
+        agent.awaitStderr("ready: agent ", T);
+        String log = agent.stderr();
+        int at = log.indexOf("ready: agent ") + "ready: agent ".length();
+        String agentId = log.substring(at, log.indexOf(',', at));
         long end = System.nanoTime() + T.toNanos();
         do {
-            var agents = op.api.get("/api/v1/agents").getAsJsonArray();
-            if (!agents.isEmpty() && !agents.get(0).getAsJsonObject().get("lastSeen").isJsonNull()) {
-                return agents.get(0).getAsJsonObject().get("agentId").getAsString();
+            for (var a : op.api.get("/api/v1/agents").getAsJsonArray()) {
+                JsonObject o = a.getAsJsonObject();
+                if (o.get("agentId").getAsString().equals(agentId) && !o.get("lastSeen").isJsonNull()) return agentId;
             }
             Thread.sleep(100);
         } while (System.nanoTime() < end);
-        throw new AssertionError("no agent seen by the server within " + T);
+        throw new AssertionError("agent " + agentId + " not seen by the server within " + T);
     }
 
-    /** Uploads the recording plugin and installs it through the server, as outpostctl plugin push does. */
-    private void installRecorder(Operator op, String agentId) throws Exception {
+    /** Uploads the recording plugin and installs it through the server on each agent, as outpostctl plugin push does. */
+    private void installRecorder(Operator op, List<String> agentIds) throws Exception {
         Path jar = FixturePlugins.recorder().build(dir.resolve("jars"));
         JsonObject uploaded = op.api.postBytes("/api/v1/bundles", "application/java-archive", Files.readAllBytes(jar))
             .getAsJsonObject();
-        String id = op.send(agentId, "plugin.install", "{\"url\": \"" + uploaded.get("url").getAsString() + "\", \"sha256\": \""
-            + uploaded.get("sha256").getAsString() + "\"}", null);
-        JsonObject r = op.awaitResult(id, T);
-        assertThat(r.get("status").getAsString()).as(r.toString()).isEqualTo("succeeded");
+        List<String> installs = new ArrayList<>();
+        for (String agentId : agentIds) {
+            installs.add(op.send(agentId, "plugin.install", "{\"url\": \"" + uploaded.get("url").getAsString()
+                + "\", \"sha256\": \"" + uploaded.get("sha256").getAsString() + "\"}", null));
+        }
+        for (String id : installs) {
+            JsonObject r = op.awaitResult(id, T);
+            assertThat(r.get("status").getAsString()).as(r.toString()).isEqualTo("succeeded");
+        }
     }
 
     private static void kill(AgentProcess p) throws Exception {
