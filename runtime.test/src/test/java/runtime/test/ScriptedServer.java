@@ -29,8 +29,9 @@ import server.pki.Pem;
 import server.pki.Pki;
 
 /**
- * A server that follows a test's script instead of PROTOCOL.md: real TLS (a CA made at test time) and a real
- * WebSocket, so the agent can be fed malformed, unknown, oversized and duplicate frames.
+ * A server that follows a test's script instead of PROTOCOL.md: real TLS (a CA made at test time), a real
+ * WebSocket and an HTTPS check-in, so the agent can be fed malformed, unknown, oversized and duplicate frames and
+ * check-in answers.
  */
 public final class ScriptedServer implements AutoCloseable {
     final Path dir;
@@ -43,6 +44,10 @@ public final class ScriptedServer implements AutoCloseable {
     private volatile Session session;
     /** Extra fields of the welcome frame, each with a leading comma. */
     volatile String welcomeExtra = "";
+    /** Check-in bodies of a polling agent, in order. */
+    final BlockingQueue<JsonObject> checkins = new LinkedBlockingQueue<>();
+    /** The answer to each check-in (docs/protocol.md §4), given its body: the test's script. */
+    volatile java.util.function.Function<JsonObject, String> checkin = body -> "{}";
 
     private ScriptedServer(Path dir, Server jetty, int port) {
         this.dir = dir;
@@ -73,11 +78,21 @@ public final class ScriptedServer implements AutoCloseable {
         });
         ws.setHandler(new Handler.Abstract() {
             @Override
-            public boolean handle(Request request, Response response, Callback callback) {
-                if (!Request.getPathInContext(request).equals("/agent/v1/enroll")) return false;
+            public boolean handle(Request request, Response response, Callback callback) throws Exception {
+                String path = Request.getPathInContext(request);
+                String answer;
+                if (path.equals("/agent/v1/enroll")) {
+                    answer = "{\"agentId\": \"scripted-agent\", \"agentToken\": \"scripted-token\"}";
+                } else if (path.equals("/agent/v1/checkin")) {
+                    JsonObject body = JsonParser.parseString(Content.Source.asString(request, StandardCharsets.UTF_8)).getAsJsonObject();
+                    self[0].checkins.add(body);
+                    answer = self[0].checkin.apply(body);
+                } else {
+                    return false;
+                }
                 response.setStatus(200);
                 response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
-                Content.Sink.write(response, true, "{\"agentId\": \"scripted-agent\", \"agentToken\": \"scripted-token\"}", callback);
+                Content.Sink.write(response, true, answer, callback);
                 return true;
             }
         });

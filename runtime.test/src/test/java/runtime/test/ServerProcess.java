@@ -32,11 +32,16 @@ final class ServerProcess implements AutoCloseable {
 
     /** Starts the server on a free port (or the given one) and waits until it wrote its URL. */
     static ServerProcess start(Path dir, int port, String... extra) throws Exception {
+        // polling agents check in every 2 s (the default 30 s would make each poll test wait most of a minute)
+        return start(dir, port, 2, extra);
+    }
+
+    /** @param checkInSeconds the nextCheckinSeconds the server answers polling agents */
+    static ServerProcess start(Path dir, int port, int checkInSeconds, String... extra) throws Exception {
         assertThat(AgentProcess.HOME.resolve("server/target/outpost-server.jar")).as("the server jar (mvn package)").exists();
         Files.deleteIfExists(dir.resolve("server.url"));
-        // polling agents check in every 2 s (the default 30 s would make each poll test wait most of a minute)
         List<String> args = new ArrayList<>(List.of(SERVER.toString(), "--data-dir", dir.toString(), "--port", "" + port,
-            "--check-in-interval", "2"));
+            "--check-in-interval", "" + checkInSeconds));
         args.addAll(List.of(extra));
         AgentProcess p = AgentProcess.startCommand(args);
         ServerProcess s = new ServerProcess(dir, p);
@@ -101,6 +106,17 @@ final class ServerProcess implements AutoCloseable {
         for (String line : p.stdout().split("\n")) {
             if (!line.isBlank()) out.add(JsonParser.parseString(line).getAsJsonObject());
         }
+        return out;
+    }
+
+    /** outpostctl plugin push AGENT OP WHAT --wait: the result lines, parsed. */
+    List<JsonObject> pluginPush(Duration wait, String agentId, String op, String what) throws Exception {
+        AgentProcess p = ctl(wait.plusSeconds(30), "plugin", "push", agentId, op, what, "--wait", "" + wait.toSeconds());
+        List<JsonObject> out = new ArrayList<>();
+        for (String line : p.stdout().split("\n")) {
+            if (line.startsWith("{")) out.add(JsonParser.parseString(line).getAsJsonObject());
+        }
+        assertThat(out).as("outpostctl plugin push %s %s: %s %s", op, what, p.stdout(), p.stderr()).isNotEmpty();
         return out;
     }
 

@@ -52,6 +52,15 @@ final class Credentials {
     }
 
     static Credentials loadOrEnroll(HttpClient http, TransportSettings s) throws IOException, Unauthorized, InterruptedException {
+        return loadOrEnroll(http, s, ENROL_TIMEOUT);
+    }
+
+    /** How long an enrolment request may take, connecting included. */
+    static final Duration ENROL_TIMEOUT = Duration.ofSeconds(30);
+
+    /** @param timeout the longest the enrolment request may take (one-shot mode's time left, if shorter) */
+    static Credentials loadOrEnroll(HttpClient http, TransportSettings s, Duration timeout)
+            throws IOException, Unauthorized, InterruptedException {
         Path file = s.dataDir.resolve(FILE);
         Credentials kept = load(s.dataDir);
         if (kept != null) return kept;
@@ -63,7 +72,7 @@ final class Credentials {
         body.put("hostname", s.hostname);
         body.put("machineId", s.machineId);
         URI uri = s.serverUrl.resolve("/agent/v1/enroll");
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(30))
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(uri).timeout(timeout)
             .header("Content-Type", "application/json")
             .POST(HttpRequest.BodyPublishers.ofString(Codec.GSON.toJson(body))).build(),
             HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));

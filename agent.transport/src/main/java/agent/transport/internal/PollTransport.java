@@ -61,6 +61,9 @@ final class PollTransport implements Transport {
     /** Since when check-ins have failed in a row (for status displays); null after a success. */
     private volatile Instant failingSince;
     private volatile int nextCheckinSeconds;
+    /** One-shot mode's deadline (System.nanoTime), when {@link #bounded}: no request may outlast it. */
+    private volatile long deadline;
+    private volatile boolean bounded;
     private ScheduledFuture<?> next; // guarded by this
 
     PollTransport(TransportSettings s, AgentLink link, HttpClient http) {
@@ -129,7 +132,7 @@ final class PollTransport implements Transport {
             undelivered = inbound.deliver(undelivered);
             if (!undelivered.isEmpty()) throw new IOException("commands from the last check-in still cannot be recorded");
         }
-        Credentials creds = Credentials.loadOrEnroll(http, s);
+        Credentials creds = Credentials.loadOrEnroll(http, s, requestTimeout(Credentials.ENROL_TIMEOUT));
         if (s.serverUrl.getScheme().equals("http")) {
             LOG.warning("checking in at " + s.serverUrl + " WITHOUT TLS (insecure_http is set; development only)");
         }
@@ -170,7 +173,7 @@ final class PollTransport implements Transport {
         URI uri = s.serverUrl.resolve("/agent/v1/checkin");
         HttpResponse<String> resp;
         try {
-            resp = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(60))
+            resp = http.send(HttpRequest.newBuilder(uri).timeout(requestTimeout(CHECKIN_TIMEOUT))
                 .header("Authorization", "Bearer " + creds.token).header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(Codec.GSON.toJson(body))).build(),
                 HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
@@ -215,9 +218,26 @@ final class PollTransport implements Transport {
         return received;
     }
 
+    /** How long a check-in request may take, connecting included. */
+    private static final Duration CHECKIN_TIMEOUT = Duration.ofSeconds(60);
+
+    /**
+     * @param normal a request's usual limit
+     * @return it, or the time left before one-shot mode's deadline if that is shorter: the JDK's request timeout
+     *         covers the connect too, so a server that never answers (a blackhole, a listener that never accepts)
+     *         cannot hold a one-shot run past --max-seconds
+     */
+    private Duration requestTimeout(Duration normal) {
+        if (!bounded) return normal;
+        Duration left = Duration.ofNanos(deadline - System.nanoTime());
+        return left.compareTo(normal) < 0 ? (left.toMillis() < 1 ? Duration.ofMillis(1) : left) : normal;
+    }
+
     @Override
     public boolean runOnce(Duration limit) throws InterruptedException {
         long end = System.nanoTime() + limit.toNanos();
+        deadline = end;
+        bounded = true;
         while (System.nanoTime() < end) {
             try {
                 int got = checkIn();

@@ -101,11 +101,14 @@ public final class Dispatcher implements AutoCloseable {
     private final Map<String, Job> jobs = new ConcurrentHashMap<>();
     private final Map<String, CompletableFuture<Result>> waiters = new ConcurrentHashMap<>();
     private final List<CommandListener> listeners = new CopyOnWriteArrayList<>();
+    /** Commands recovered as received (never started) at activation, until {@link #resumeRecovered} runs them. */
+    private List<CommandRecord> recovered = List.of(); // guarded by this
     private volatile boolean closed;
 
     /**
-     * The agent's dispatcher: recovers what the last run left (running commands become {@code interrupted},
-     * received ones run now) before anything new is admitted.
+     * The agent's dispatcher: recovers what the last run left before anything new is admitted. Running commands
+     * become {@code interrupted} now; received ones wait for {@link #resumeRecovered}, once the plugins installed at
+     * runtime have started (their actions would be unknown before).
      */
     @Activate
     public Dispatcher(@Reference CommandStore store, @Reference HandlerRegistry registry, @Reference ActionGate gate,
@@ -115,7 +118,23 @@ public final class Dispatcher implements AutoCloseable {
         rec.interrupted().forEach(r -> LOG.warning("command " + r.id() + " was running when the agent stopped: interrupted"));
         int pruned = store.prune(Instant.now().minus(Duration.ofDays(config.retentionDays)));
         if (pruned > 0) LOG.info("pruned " + pruned + " delivered command records older than " + config.retentionDays + " days");
-        resume(rec.toRun());
+        synchronized (this) {
+            recovered = rec.toRun();
+        }
+    }
+
+    /**
+     * Runs the commands recovered as received at activation (they were accepted before a restart and never started).
+     * Called once the agent's plugins are up; later calls find nothing left.
+     */
+    public void resumeRecovered() {
+        List<CommandRecord> toRun;
+        synchronized (this) {
+            toRun = recovered;
+            recovered = List.of();
+        }
+        if (!toRun.isEmpty()) LOG.info("resuming " + toRun.size() + " command(s) received before the restart");
+        resume(toRun);
     }
 
     /** For tests, and for the DS constructor: no recovery. */

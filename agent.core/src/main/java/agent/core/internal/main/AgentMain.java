@@ -180,6 +180,8 @@ public final class AgentMain implements Callable<Integer> {
                 return 2;
             }
             ServerConnection server = config.connects() ? await(ServerConnection.class) : null;
+            // what was received before a restart runs now that its plugins serve their actions again
+            dispatcher.resumeRecovered();
             LOG.info("ready: agent " + config.agentId + ", mode " + config.mode.wireName() + ", " + registry.actions().size()
                 + " actions, data dir " + config.dataDir + sinceLaunch());
             if (config.mode == Mode.RUN) SystemdNotify.ready();

@@ -1,6 +1,7 @@
 package agent.core.internal.main;
 
 import java.util.Map;
+import java.util.logging.Level;
 import java.util.logging.Logger;
 
 import org.osgi.framework.Bundle;
@@ -29,9 +30,10 @@ final class ExitGuard {
             StackTraceElement caller = exitCaller(e.getValue());
             if (caller == null || expected(caller.getClassName())) continue;
             String bundle = bundleOf(context, caller.getClassName());
-            LOG.severe("System.exit was called by " + caller + (bundle == null ? "" : " in bundle " + bundle)
-                + " on thread " + e.getKey().getName() + ": a plugin may not end the agent; exiting with " + EXIT_CODE
-                + " so that the service manager restarts it");
+            // not LOG.severe: the JVM's logging hook, running beside this one, may already have taken the handlers off
+            Logging.publishNow(Level.SEVERE, LOG.getName(), "System.exit was called by " + caller
+                + (bundle == null ? "" : " in bundle " + bundle) + " on thread " + e.getKey().getName()
+                + ": a plugin may not end the agent; exiting with " + EXIT_CODE + " so that the service manager restarts it");
             Runtime.getRuntime().halt(EXIT_CODE);
         }
     }

@@ -172,6 +172,16 @@ public final class Logging {
     }
 
     /**
+     * Writes a line straight to this run's handlers, whether or not the root logger still has them: from a shutdown
+     * hook, which runs beside the JVM's logging hook that takes them off (a line logged the usual way is then lost).
+     */
+    static void publishNow(Level level, String logger, String message) {
+        LogRecord r = new LogRecord(level, message);
+        r.setLoggerName(logger);
+        for (Handler h : installed) h.publish(r);
+    }
+
+    /**
      * The process's stderr, file descriptor 2 itself: System.err is Gogo's by now, and it hands what a thread running a
      * shell command writes to that command's session, so lines logged while a command of the console or the control
      * socket runs would go to its client instead of the journal. A close by the JVM's logging shutdown hook only flushes.

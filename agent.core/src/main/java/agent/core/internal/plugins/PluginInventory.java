@@ -133,6 +133,8 @@ public final class PluginInventory {
         }
         registry.refuseHandlersFrom(this::refused); // a component that comes up late must not serve either
         LOG.severe("plugin " + bsn + " is quarantined: " + why + "; it serves no actions until it is removed or upgraded");
+        // the server sees the quarantine now, not at the next connect (also when no plugin command is running: at start)
+        changed();
     }
 
     /** @param bsn a plugin @return why it is quarantined, or null */
@@ -217,6 +219,30 @@ public final class PluginInventory {
             if (rev == null) continue;
             for (BundleCapability c : rev.getDeclaredCapabilities(BundleRevision.PACKAGE_NAMESPACE)) {
                 out.add(String.valueOf(c.getAttributes().get(BundleRevision.PACKAGE_NAMESPACE)));
+            }
+        }
+        return out;
+    }
+
+    private static final java.util.regex.Pattern IMPORTED = java.util.regex.Pattern.compile("\\(osgi\\.wiring\\.package=([^)]+)\\)");
+
+    /**
+     * What the core imports that it does not export itself: packages (or a dynamic import's patterns, ending in
+     * {@code *}) the core would take from a plugin that exported them: at once for a dynamic import (SCR's of
+     * org.osgi.service.cm, .log, .metatype), at the next start for an optional one (sqlite-jdbc's of org.slf4j).
+     *
+     * @return each such package or pattern with the core bundle that imports it
+     */
+    Map<String, String> coreImports() {
+        Set<String> exported = corePackages();
+        Map<String, String> out = new LinkedHashMap<>();
+        for (Bundle b : context.getBundles()) {
+            if (!isCore(b)) continue;
+            BundleRevision rev = b.adapt(BundleRevision.class);
+            if (rev == null) continue;
+            for (var r : rev.getDeclaredRequirements(BundleRevision.PACKAGE_NAMESPACE)) {
+                java.util.regex.Matcher m = IMPORTED.matcher(String.valueOf(r.getDirectives().get("filter")));
+                if (m.find() && !exported.contains(m.group(1))) out.putIfAbsent(m.group(1), b.getSymbolicName());
             }
         }
         return out;

@@ -72,9 +72,14 @@ public final class PluginManager implements CommandHandler {
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
     /** A manifest bigger than this is not a plugin's (a jar bomb's); bundles' manifests are a few KiB. */
     private static final long MAX_MANIFEST_BYTES = 1 << 20;
-    /** Packages no plugin may export, whoever provides them now: the agent's and the framework's own. */
-    private static final List<Pattern> RESERVED_PACKAGES = List.of(Pattern.compile("agent(\\..*)?"),
-        Pattern.compile("org\\.osgi\\..*"), Pattern.compile("org\\.apache\\.felix\\..*"), Pattern.compile("java\\..*"));
+    /**
+     * Packages no plugin may export, whoever provides them now: the agent's namespace and Java's. The rest is decided
+     * by identity, from what the core's bundles export ({@link PluginInventory#corePackages}: the framework's
+     * org.osgi.*, SCR's, Gogo's, Gson, sqlite) and import ({@link PluginInventory#coreImports}): a name prefix would
+     * also refuse bundles an operator may add that the core has nothing to do with (the Web Console's
+     * org.apache.felix.webconsole, the HTTP service's org.osgi.service.http).
+     */
+    private static final List<Pattern> RESERVED_PACKAGES = List.of(Pattern.compile("agent(\\..*)?"), Pattern.compile("java\\..*"));
 
     private final BundleContext context;
     private final HandlerRegistry registry;
@@ -353,6 +358,7 @@ public final class PluginManager implements CommandHandler {
         }, START_TIMEOUT);
         if (failure != null) return failure;
         long unsatisfiedSince = System.nanoTime();
+        long inactiveSince = System.nanoTime();
         while (true) {
             String components = componentFailures(b);
             if (components != null) return new StartFailure(components, false);
@@ -362,7 +368,13 @@ public final class PluginManager implements CommandHandler {
             } else if (System.nanoTime() - unsatisfiedSince > TimeUnit.SECONDS.toNanos(2)) {
                 return new StartFailure(unsatisfied, false);
             }
-            if (componentsUp(b)) {
+            String inactive = notActivated(b);
+            if (inactive == null) {
+                inactiveSince = System.nanoTime();
+            } else if (System.nanoTime() - inactiveSince > TimeUnit.SECONDS.toNanos(2)) {
+                return new StartFailure(inactive, false);
+            }
+            if (inactive == null && componentsUp(b)) {
                 List<HandlerRegistry.Registration> handlers =
                     registry.all().stream().filter(r -> r.bundle != null && r.bundle.getBundleId() == b.getBundleId()).toList();
                 // its config section must fit the types its handlers declare: refused now, not at every command
@@ -395,11 +407,33 @@ public final class PluginManager implements CommandHandler {
         for (ComponentDescriptionDTO d : scr.getComponentDescriptionDTOs(b)) {
             for (ComponentConfigurationDTO c : scr.getComponentConfigurationDTOs(d)) {
                 if (c.state == ComponentConfigurationDTO.FAILED_ACTIVATION) {
-                    failed.add("component " + d.name + " failed to activate: " + firstLine(c.failure));
+                    failed.add("component " + d.name + " failed to activate: " + rootCause(c.failure));
                 }
             }
         }
         return failed.isEmpty() ? null : String.join("; ", failed);
+    }
+
+    /**
+     * Immediate components that are satisfied but were not activated. SCR leaves a component so, with no failure
+     * recorded, when it could not activate it without an exception of the plugin's (an activate method named in the
+     * component XML that the class lacks); it logs why on stderr. Delayed components wait for their first use (the
+     * handlers among them are got, bounded, in startBounded).
+     *
+     * @return the components, or null
+     */
+    private String notActivated(Bundle b) {
+        List<String> out = new ArrayList<>();
+        for (ComponentDescriptionDTO d : scr.getComponentDescriptionDTOs(b)) {
+            if (!scr.isComponentEnabled(d) || !d.immediate) continue;
+            for (ComponentConfigurationDTO c : scr.getComponentConfigurationDTOs(d)) {
+                if (c.state == ComponentConfigurationDTO.SATISFIED) {
+                    out.add("component " + d.name + " could not be activated (Declarative Services gave no exception; its"
+                        + " log line on the agent's stderr says why, e.g. a missing activate method)");
+                }
+            }
+        }
+        return out.isEmpty() ? null : String.join("; ", out);
     }
 
     /** @return the components that lack a service they need, naming the references, or null */
@@ -431,9 +465,17 @@ public final class PluginManager implements CommandHandler {
         return true;
     }
 
-    private static String firstLine(String s) {
-        if (s == null) return "(no reason given)";
-        String line = s.strip().lines().findFirst().orElse(s);
+    /**
+     * @param trace a stack trace as text (SCR's failure of a component)
+     * @return its deepest cause's line: the plugin's own exception, not the reflection wrapper SCR saw first (a
+     *         constructor that throws arrives as an InvocationTargetException)
+     */
+    static String rootCause(String trace) {
+        if (trace == null) return "(no reason given)";
+        String line = trace.strip().lines().findFirst().orElse(trace);
+        for (String l : trace.lines().toList()) {
+            if (l.startsWith("Caused by: ")) line = l.substring("Caused by: ".length());
+        }
         return line.length() > 400 ? line.substring(0, 400) + "..." : line;
     }
 
@@ -537,10 +579,19 @@ public final class PluginManager implements CommandHandler {
                 throw new CommandRefusedException("'" + jar.bsn + "' is a bundle of the agent's core (installed with the"
                     + " distribution as " + core.getLocation() + ") and cannot be replaced by a plugin");
             }
+            java.util.Set<String> coreExports = inventory.corePackages();
+            Map<String, String> coreImports = inventory.coreImports();
             for (String p : jar.exports) {
-                if (RESERVED_PACKAGES.stream().anyMatch(r -> r.matcher(p).matches()) || inventory.corePackages().contains(p)) {
+                if (RESERVED_PACKAGES.stream().anyMatch(r -> r.matcher(p).matches()) || coreExports.contains(p)) {
                     throw new CommandRefusedException("plugin '" + jar.bsn + "' exports package '" + p + "', which the agent's"
                         + " core owns; a plugin may not provide it (every plugin after it would wire to it)");
+                }
+                String importer = importerOf(coreImports, p);
+                if (importer != null) {
+                    throw new CommandRefusedException("plugin '" + jar.bsn + "' exports package '" + p + "', which the agent's"
+                        + " core imports (bundle " + importer + "): the core would wire to the plugin and be restarted"
+                        + " whenever the plugin is upgraded or removed; a plugin may not provide it (keep it private to"
+                        + " the plugin)");
                 }
             }
             checkPolicy(jar.bsn);
@@ -550,6 +601,16 @@ public final class PluginManager implements CommandHandler {
             Files.deleteIfExists(tmp);
             throw e;
         }
+    }
+
+    /** @return the core bundle importing the package (by name or dynamic-import pattern), or null */
+    private static String importerOf(Map<String, String> imports, String pkg) {
+        for (Map.Entry<String, String> e : imports.entrySet()) {
+            String i = e.getKey();
+            boolean match = i.endsWith("*") ? pkg.startsWith(i.substring(0, i.length() - 1)) : i.equals(pkg);
+            if (match) return e.getValue();
+        }
+        return null;
     }
 
     private void checkPolicy(String bsn) throws CommandException {
