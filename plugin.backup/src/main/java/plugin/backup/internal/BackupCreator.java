@@ -76,21 +76,28 @@ public final class BackupCreator implements CommandHandler {
         Path scanIndex = work.resolve("scan-" + ctx.command().id() + ".index");
         Path index = work.resolve("create-" + ctx.command().id() + ".index");
         Path tmp = null;
+        FollowingDigest digest = null;
         try {
-            // a pass that reads no file content (tar skips it for /dev/null): what the archive will hold, for the dry
-            // run and for the progress of the real run
+            // a pass that reads no file content (tar skips it for /dev/null): what the archive will hold, for a dry run,
+            // and the totals of the real run's progress, counted beside it
             List<String> scan = new ArrayList<>(List.of("--create", "--file=/dev/null", "--verbose", "--verbose",
                 "--index-file=" + scanIndex, "--quoting-style=c"));
             scan.addAll(select);
-            ProcessResult s = run(ctx, tar, scan);
-            if (s.exitCode() > 1) {
-                throw new CommandException("tar could not read what to back up (exit code " + s.exitCode() + "): "
-                    + Text.some(messages(s.output()), 5) + ". Nothing was written.");
-            }
-            Listing.Totals total = Listing.totals(scanIndex);
             Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
             String archiveName = Destination.archiveName(name, now, compression);
-            if (ctx.dryRun()) return dryRun(dest, archiveName, sources, exclude, compression, total, keep, name, scanIndex);
+            if (ctx.dryRun()) {
+                ProcessResult s = run(ctx, tar, scan);
+                if (s.exitCode() > 1) {
+                    throw new CommandException("tar could not read what to back up (exit code " + s.exitCode() + "): "
+                        + Text.some(messages(s.output()), 5) + ". Nothing was written.");
+                }
+                return dryRun(dest, archiveName, sources, exclude, compression, Listing.totals(scanIndex), keep, name, scanIndex);
+            }
+            java.util.concurrent.CompletableFuture<Listing.Totals> totals = FollowingDigest.beside("outpost-backup-scan", () -> {
+                ProcessResult s = run(ctx, tar, scan);
+                if (s.exitCode() > 1) throw new IOException("the counting pass failed: " + Text.some(messages(s.output()), 3));
+                return Listing.totals(scanIndex);
+            });
 
             dest.create();
             dest.removeTemporaries();
@@ -101,8 +108,9 @@ public final class BackupCreator implements CommandHandler {
             create.addAll(List.of("--verbose", "--verbose", "--index-file=" + index, "--quoting-style=c"));
             create.addAll(select);
             ctx.output().println("$ " + String.join(" ", tar.argv(create)));
+            digest = FollowingDigest.follow(tmp);
             ProcessResult r;
-            try (TarProgress p = new TarProgress(ctx, index, total, "archived").start()) {
+            try (TarProgress p = new TarProgress(ctx, index, totals, "archived").start()) {
                 r = run(ctx, tar, create);
             }
             List<String> said = messages(r.output());
@@ -113,7 +121,15 @@ public final class BackupCreator implements CommandHandler {
             }
             Listing.Totals written = Listing.totals(index);
             ctx.checkCancelled();
-            String sha256 = Destination.sha256(tmp, true);
+            String sha256 = digest.finish();
+            try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE)) {
+                ch.force(true);
+            }
+            try {
+                totals.join(); // its files go before this command ends
+            } catch (RuntimeException e) {
+                // only progress needed it
+            }
             Path archive = dest.dir().resolve(archiveName);
             Files.move(tmp, archive, StandardCopyOption.ATOMIC_MOVE);
             tmp = null;
@@ -141,6 +157,7 @@ public final class BackupCreator implements CommandHandler {
             data.put("changed", true);
             return data;
         } finally {
+            if (digest != null) digest.close();
             if (tmp != null) Files.deleteIfExists(tmp);
             Files.deleteIfExists(scanIndex);
             Files.deleteIfExists(index);

@@ -54,16 +54,10 @@ public final class BackupRestorer implements CommandHandler {
         }
         GnuTar tar = GnuTar.find(ctx);
         List<String> warnings = new ArrayList<>();
-        if (s.manifest() != null) {
-            ctx.progress(null, "checking the sha256 of " + s.archive());
-            String sha = Destination.sha256(s.archive(), false);
-            if (!sha.equals(s.manifest().sha256())) {
-                throw new CommandException(s.archive() + " is corrupt: its sha256 is " + sha + ", its manifest says "
-                    + s.manifest().sha256() + ". Nothing was written.");
-            }
-        } else {
-            warnings.add(s.archive() + " has no manifest: its sha256 was not checked");
-        }
+        // the sha256 is read beside tar's listing: both read the whole archive, on two cores
+        java.util.concurrent.CompletableFuture<String> sha = s.manifest() == null ? null
+            : FollowingDigest.beside("outpost-backup-sha256", () -> Destination.sha256(s.archive(), false, ctx::isCancelled));
+        if (s.manifest() == null) warnings.add(s.archive() + " has no manifest: its sha256 was not checked");
         Path work = paths.pluginDir("backup");
         Path listing = work.resolve("restore-list-" + ctx.command().id() + ".index");
         Path index = work.resolve("restore-" + ctx.command().id() + ".index");
@@ -71,6 +65,19 @@ public final class BackupRestorer implements CommandHandler {
             // names as stored (--absolute-names), so that the check sees what tar would otherwise rewrite
             ProcessResult l = run(ctx, tar, List.of("--list", "--verbose", "--absolute-names", "--numeric-owner",
                 "--quoting-style=c", "--file=" + s.archive(), "--index-file=" + listing));
+            if (sha != null) {
+                String got;
+                try {
+                    got = sha.get();
+                } catch (java.util.concurrent.ExecutionException e) {
+                    throw new CommandException("cannot read " + s.archive() + ": " + e.getCause().getMessage()
+                        + ". Nothing was written.");
+                }
+                if (!got.equals(s.manifest().sha256())) {
+                    throw new CommandException(s.archive() + " is corrupt: its sha256 is " + got + ", its manifest says "
+                        + s.manifest().sha256() + ". Nothing was written.");
+                }
+            }
             if (l.exitCode() != 0) {
                 throw new CommandException("tar cannot read " + s.archive() + " (exit code " + l.exitCode() + "): "
                     + Text.some(BackupCreator.messages(l.output()), 5) + ". Nothing was written.");
@@ -99,7 +106,7 @@ public final class BackupRestorer implements CommandHandler {
             extract.addAll(List.of("--verbose", "--verbose", "--index-file=" + index, "--quoting-style=c"));
             ctx.output().println("$ " + String.join(" ", tar.argv(extract)));
             ProcessResult r;
-            try (TarProgress p = new TarProgress(ctx, index, plan.totals, "restored").start()) {
+            try (TarProgress p = new TarProgress(ctx, index, java.util.concurrent.CompletableFuture.completedFuture(plan.totals), "restored").start()) {
                 r = run(ctx, tar, extract);
             }
             List<String> said = BackupCreator.messages(r.output());

@@ -184,7 +184,15 @@ final class Destination {
      * @param sync whether to fsync it too (a new archive, before its rename)
      * @return its sha256, hex
      */
-    static String sha256(Path file, boolean sync) throws IOException {
+    static String sha256(Path file, boolean sync) throws IOException { return sha256(file, sync, () -> false); }
+
+    /**
+     * @param file    a file
+     * @param sync    whether to fsync it too
+     * @param stopped when to give up (the command was cancelled)
+     * @return its sha256, hex
+     */
+    static String sha256(Path file, boolean sync, java.util.function.BooleanSupplier stopped) throws IOException {
         MessageDigest md;
         try {
             md = MessageDigest.getInstance("SHA-256");
@@ -195,7 +203,9 @@ final class Destination {
         try (InputStream in = Files.newInputStream(file)) {
             for (int n; (n = in.read(buf)) > 0;) {
                 md.update(buf, 0, n);
-                if (Thread.currentThread().isInterrupted()) throw new java.io.InterruptedIOException("stopped while reading " + file);
+                if (stopped.getAsBoolean() || Thread.currentThread().isInterrupted()) {
+                    throw new java.io.InterruptedIOException("stopped while reading " + file);
+                }
             }
         }
         if (sync) {

@@ -18,7 +18,7 @@ final class TarProgress implements AutoCloseable {
 
     private final CommandContext ctx;
     private final Path index;
-    private final Listing.Totals total;
+    private final java.util.concurrent.Future<Listing.Totals> totals;
     private final String verb;
     private final Listing.Totals done = new Listing.Totals();
     private final Thread thread;
@@ -29,13 +29,13 @@ final class TarProgress implements AutoCloseable {
     /**
      * @param ctx   where progress goes
      * @param index the listing tar appends to
-     * @param total what the whole run covers
-     * @param verb  what is being done, e.g. {@code archived}
+     * @param totals what the whole run covers, once known (a first pass may still be counting)
+     * @param verb   what is being done, e.g. {@code archived}
      */
-    TarProgress(CommandContext ctx, Path index, Listing.Totals total, String verb) {
+    TarProgress(CommandContext ctx, Path index, java.util.concurrent.Future<Listing.Totals> totals, String verb) {
         this.ctx = ctx;
         this.index = index;
-        this.total = total;
+        this.totals = totals;
         this.verb = verb;
         this.thread = new Thread(this::run, "outpost-backup-progress-" + ctx.command().id());
         this.thread.setDaemon(true);
@@ -93,12 +93,28 @@ final class TarProgress implements AutoCloseable {
     }
 
     private void report() {
+        Listing.Totals total = null;
+        if (totals.isDone()) {
+            try {
+                total = totals.get();
+            } catch (Exception e) {
+                // counting failed: progress without a total
+            }
+        }
+        if (total == null) {
+            progress(null, String.format(java.util.Locale.ROOT, "%,d entries %s, %s", done.entries, verb, Text.bytes(done.fileBytes)));
+            return;
+        }
         Integer pct = null;
         if (total.fileBytes > 0) pct = (int) Math.min(99, done.fileBytes * 100 / total.fileBytes);
         else if (total.entries > 0) pct = (int) Math.min(99, done.entries * 100 / total.entries);
+        progress(pct, String.format(java.util.Locale.ROOT, "%,d of %,d entries %s, %s of %s", done.entries,
+            total.entries, verb, Text.bytes(done.fileBytes), Text.bytes(total.fileBytes)));
+    }
+
+    private void progress(Integer pct, String message) {
         try {
-            ctx.progress(pct, String.format(java.util.Locale.ROOT, "%,d of %,d entries %s, %s of %s", done.entries,
-                total.entries, verb, Text.bytes(done.fileBytes), Text.bytes(total.fileBytes)));
+            ctx.progress(pct, message);
         } catch (RuntimeException e) {
             // progress is best effort; the command goes on
         }
