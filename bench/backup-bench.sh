@@ -64,7 +64,7 @@ for i in $(seq 1 "$runs"); do
         diff -r --no-dereference "$src" "$work/agent-restored/${src#/}" > /dev/null \
             || { echo "the tree backup.restore wrote differs from the source" >&2; exit 1; }
     fi
-    rm -rf "$work/agent"/backups "$work/agent-restored"
+    rm -rf "$work/agent" "$work/agent-restored"
 done
 
 med() { printf '%s\n' "$@" | median; }

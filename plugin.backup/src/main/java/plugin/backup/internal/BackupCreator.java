@@ -77,6 +77,7 @@ public final class BackupCreator implements CommandHandler {
         Path index = work.resolve("create-" + ctx.command().id() + ".index");
         Path tmp = null;
         FollowingDigest digest = null;
+        java.util.concurrent.CompletableFuture<Listing.Totals> totals = null;
         try {
             // a pass that reads no file content (tar skips it for /dev/null): what the archive will hold, for a dry run,
             // and the totals of the real run's progress, counted beside it
@@ -93,7 +94,7 @@ public final class BackupCreator implements CommandHandler {
                 }
                 return dryRun(dest, archiveName, sources, exclude, compression, Listing.totals(scanIndex), keep, name, scanIndex);
             }
-            java.util.concurrent.CompletableFuture<Listing.Totals> totals = FollowingDigest.beside("outpost-backup-scan", () -> {
+            totals = FollowingDigest.beside("outpost-backup-scan", () -> {
                 ProcessResult s = run(ctx, tar, scan);
                 if (s.exitCode() > 1) throw new IOException("the counting pass failed: " + Text.some(messages(s.output()), 3));
                 return Listing.totals(scanIndex);
@@ -125,11 +126,6 @@ public final class BackupCreator implements CommandHandler {
             try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE)) {
                 ch.force(true);
             }
-            try {
-                totals.join(); // its files go before this command ends
-            } catch (RuntimeException e) {
-                // only progress needed it
-            }
             Path archive = dest.dir().resolve(archiveName);
             Files.move(tmp, archive, StandardCopyOption.ATOMIC_MOVE);
             tmp = null;
@@ -157,6 +153,13 @@ public final class BackupCreator implements CommandHandler {
             data.put("changed", true);
             return data;
         } finally {
+            if (totals != null) {
+                try {
+                    totals.join(); // the counting tar ends before its index file is removed (on a stop, it is killed)
+                } catch (RuntimeException e) {
+                    // only progress needed it
+                }
+            }
             if (digest != null) digest.close();
             if (tmp != null) Files.deleteIfExists(tmp);
             Files.deleteIfExists(scanIndex);
