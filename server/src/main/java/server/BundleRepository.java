@@ -1,6 +1,8 @@
 package server;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,10 +13,11 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.jar.Attributes;
-import java.util.jar.JarFile;
 import java.util.jar.Manifest;
 import java.util.regex.Pattern;
+import java.util.zip.ZipEntry;
 import java.util.zip.ZipException;
+import java.util.zip.ZipFile;
 
 import server.http.ApiException;
 import server.http.Exchange;
@@ -24,6 +27,12 @@ import server.store.ServerStore;
 /** Plugin jars uploaded by the operator, kept as {@code <data>/bundles/<sha256>.jar} and served to agents by sha256. */
 public final class BundleRepository {
     public static final long MAX_BUNDLE_BYTES = 64L << 20;
+    /**
+     * The largest manifest read. Real ones are kilobytes; a signed jar's, with a digest per entry, can reach a
+     * megabyte. A bigger one is refused before it is read: one that claimed 2 GiB used to fail the upload with 500.
+     */
+    public static final int MAX_MANIFEST_BYTES = 4 << 20;
+    private static final String MANIFEST = "META-INF/MANIFEST.MF";
     private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
     private static final Pattern BSN = Pattern.compile("[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*");
     private static final Pattern VERSION = Pattern.compile("\\d+(\\.\\d+(\\.\\d+(\\.[A-Za-z0-9_-]+)?)?)?");
@@ -63,9 +72,8 @@ public final class BundleRepository {
             if (size == 0) throw ApiException.badRequest("the request body is empty: send the bundle's jar bytes");
             String bsn;
             String version;
-            try (JarFile jar = new JarFile(tmp.toFile())) {
-                Manifest mf = jar.getManifest();
-                if (mf == null) throw ApiException.badRequest("the jar has no META-INF/MANIFEST.MF: not an OSGi bundle");
+            try (ZipFile jar = new ZipFile(tmp.toFile())) {
+                Manifest mf = manifest(jar);
                 Attributes a = mf.getMainAttributes();
                 String rawBsn = a.getValue("Bundle-SymbolicName");
                 if (rawBsn == null || rawBsn.isBlank()) {
@@ -82,6 +90,8 @@ public final class BundleRepository {
                 }
             } catch (ZipException | SecurityException e) {
                 throw ApiException.badRequest("the request body is not a jar (zip) file: " + e.getMessage());
+            } catch (IOException e) {
+                throw ApiException.badRequest("the jar cannot be read: " + e.getMessage());
             }
             String hex = HexFormat.of().formatHex(sha.digest());
             Path target = file(hex);
@@ -89,6 +99,36 @@ public final class BundleRepository {
             return store.addBundle(new Bundle(hex, bsn, version, size, Times.now()));
         } finally {
             Files.deleteIfExists(tmp);
+        }
+    }
+
+    /** The jar's manifest, read within {@link #MAX_MANIFEST_BYTES} whatever its entry claims. */
+    private static Manifest manifest(ZipFile jar) throws IOException {
+        ZipEntry entry = jar.getEntry(MANIFEST);
+        if (entry == null) {
+            // the JDK finds it whatever the case of its name
+            for (var e = jar.entries(); e.hasMoreElements() && entry == null; ) {
+                ZipEntry z = e.nextElement();
+                if (z.getName().equalsIgnoreCase(MANIFEST)) entry = z;
+            }
+        }
+        if (entry == null) throw ApiException.badRequest("the jar has no " + MANIFEST + ": not an OSGi bundle");
+        if (entry.getSize() > MAX_MANIFEST_BYTES) {
+            throw ApiException.badRequest("the jar's " + MANIFEST + " is larger than " + MAX_MANIFEST_BYTES + " bytes (it claims "
+                + entry.getSize() + "): not a plugin bundle this server takes");
+        }
+        byte[] bytes;
+        try (InputStream in = jar.getInputStream(entry)) {
+            bytes = in.readNBytes(MAX_MANIFEST_BYTES + 1); // what it claims may be false: read no more than the limit
+        }
+        if (bytes.length > MAX_MANIFEST_BYTES) {
+            throw ApiException.badRequest("the jar's " + MANIFEST + " is larger than " + MAX_MANIFEST_BYTES
+                + " bytes: not a plugin bundle this server takes");
+        }
+        try {
+            return new Manifest(new ByteArrayInputStream(bytes));
+        } catch (IOException | RuntimeException e) {
+            throw ApiException.badRequest("the jar's " + MANIFEST + " is not a valid manifest: " + e.getMessage());
         }
     }
 

@@ -10,6 +10,9 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import server.http.Guard;
+import server.store.StoreLimits;
+
 /** {@code outpost-server [--data-dir D] [--port P] [--bind ADDR] [--client-ca FILE] [--check-in-interval S]}: runs until stopped. */
 @Command(name = "outpost-server", mixinStandardHelpOptions = true, version = "outpost-server 0.1.0",
     description = "The Outpost reference management server: agents (WebSocket and HTTPS polling) and the operator API "
@@ -34,6 +37,42 @@ public final class Main implements Callable<Integer> {
 
     @Option(names = "--log-level", paramLabel = "LEVEL", defaultValue = "INFO", description = "java.util.logging level (default: ${DEFAULT-VALUE})")
     String logLevel;
+
+    @Option(names = "--max-output-bytes", paramLabel = "N", defaultValue = "262144",
+        description = "a result's output kept, first and last halves, as the agent's max_output_bytes (default: ${DEFAULT-VALUE})")
+    int maxOutputBytes;
+
+    @Option(names = "--max-offline-results", paramLabel = "N", defaultValue = "10000",
+        description = "offline results (reports, ids the server did not issue) one agent may store; more are refused (default: ${DEFAULT-VALUE})")
+    int maxOfflineResults;
+
+    @Option(names = "--max-offline-result-bytes", paramLabel = "N", defaultValue = "268435456",
+        description = "their total size per agent (default: ${DEFAULT-VALUE})")
+    long maxOfflineResultBytes;
+
+    @Option(names = "--max-events", paramLabel = "N", defaultValue = "100000",
+        description = "events kept per agent; beyond it the oldest are dropped (default: ${DEFAULT-VALUE})")
+    int maxEvents;
+
+    @Option(names = "--max-event-bytes", paramLabel = "N", defaultValue = "67108864",
+        description = "their total size per agent; beyond it the oldest are dropped (default: ${DEFAULT-VALUE})")
+    long maxEventBytes;
+
+    @Option(names = "--enroll-per-minute", paramLabel = "N", defaultValue = "60",
+        description = "enrolments per minute from one source address, after the burst; 0: no limit (default: ${DEFAULT-VALUE})")
+    int enrollPerMinute;
+
+    @Option(names = "--enroll-burst", paramLabel = "N", defaultValue = "1000",
+        description = "enrolments one source address may make at once (default: ${DEFAULT-VALUE})")
+    int enrollBurst;
+
+    @Option(names = "--auth-failures-per-minute", paramLabel = "N", defaultValue = "60",
+        description = "refused authentications per minute from one source address, after the burst; 0: no limit (default: ${DEFAULT-VALUE})")
+    int authFailuresPerMinute;
+
+    @Option(names = "--auth-failures-burst", paramLabel = "N", defaultValue = "100",
+        description = "refused authentications one source address may have at once (default: ${DEFAULT-VALUE})")
+    int authFailuresBurst;
 
     public static void main(String[] args) {
         System.exit(new CommandLine(new Main()).execute(args));
@@ -66,6 +105,22 @@ public final class Main implements Callable<Integer> {
             System.err.println("outpost-server: --client-ca '" + clientCa + "' is not a readable file");
             return 2;
         }
+        for (Object[] rate : new Object[][] {{"--enroll-per-minute", enrollPerMinute, 0}, {"--enroll-burst", enrollBurst, 1},
+            {"--auth-failures-per-minute", authFailuresPerMinute, 0}, {"--auth-failures-burst", authFailuresBurst, 1}}) {
+            if ((int) rate[1] < (int) rate[2]) {
+                System.err.println("outpost-server: " + rate[0] + " must be at least " + rate[2] + ", got " + rate[1]);
+                return 2;
+            }
+        }
+        OutpostServer.Limits limits;
+        try {
+            limits = new OutpostServer.Limits(maxOutputBytes,
+                new StoreLimits(maxOfflineResults, maxOfflineResultBytes, maxEvents, maxEventBytes),
+                new Guard.Rate(enrollPerMinute, enrollBurst), new Guard.Rate(authFailuresPerMinute, authFailuresBurst));
+        } catch (IllegalArgumentException e) {
+            System.err.println("outpost-server: " + e.getMessage());
+            return 2;
+        }
         dir = dir.toAbsolutePath();
         if (System.getProperty("org.sqlite.tmpdir") == null) {
             // sqlite-jdbc extracts its native library on every start: keep it in the data dir, not in /tmp
@@ -76,7 +131,7 @@ public final class Main implements Callable<Integer> {
         }
         OutpostServer server;
         try {
-            server = OutpostServer.start(new OutpostServer.Options(dir, port, bind, clientCa, 30, checkInSeconds));
+            server = OutpostServer.start(new OutpostServer.Options(dir, port, bind, clientCa, 30, checkInSeconds, limits));
         } catch (IllegalStateException e) {
             System.err.println("outpost-server: " + e.getMessage());
             return 2;

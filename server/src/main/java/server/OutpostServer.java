@@ -23,11 +23,13 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.eclipse.jetty.websocket.server.WebSocketUpgradeHandler;
 
 import server.gateway.AgentGateway;
+import server.http.Guard;
 import server.http.Router;
 import server.http.Tokens;
 import server.pki.Pem;
 import server.pki.Pki;
 import server.store.ServerStore;
+import server.store.StoreLimits;
 
 /**
  * The reference management server: one HTTPS port for the agents (WebSocket, check-in, reports, bundles) and the
@@ -47,30 +49,69 @@ public final class OutpostServer implements AutoCloseable {
      * @param bindHost the address to listen on; null for every interface
      * @param clientCa PEM file of the CA that signs agents' client certificates; null for no mutual TLS
      */
-    /** @param checkInSeconds the {@code nextCheckinSeconds} told to polling agents (PROTOCOL.md §4) */
-    public record Options(Path dataDir, int port, String bindHost, Path clientCa, int heartbeatSeconds, int checkInSeconds) {
+    /** @param checkInSeconds the {@code nextCheckinSeconds} told to polling agents (docs/protocol.md §4) */
+    public record Options(Path dataDir, int port, String bindHost, Path clientCa, int heartbeatSeconds, int checkInSeconds,
+                          Limits limits) {
         public Options {
             if (port < 0 || port > 65535) throw new IllegalArgumentException("--port must be 0..65535, got " + port);
             if (heartbeatSeconds < 1) throw new IllegalArgumentException("heartbeatSeconds must be at least 1, got " + heartbeatSeconds);
             if (checkInSeconds < 1 || checkInSeconds > 86400) {
                 throw new IllegalArgumentException("--check-in-interval must be 1..86400 seconds, got " + checkInSeconds);
             }
+            if (limits == null) throw new IllegalArgumentException("limits are required");
         }
 
         public static Options defaults(Path dataDir) {
-            return new Options(dataDir, 8443, null, null, 30, 30);
+            return new Options(dataDir, 8443, null, null, 30, 30, Limits.DEFAULTS);
         }
 
         public Options withPort(int p) {
-            return new Options(dataDir, p, bindHost, clientCa, heartbeatSeconds, checkInSeconds);
+            return new Options(dataDir, p, bindHost, clientCa, heartbeatSeconds, checkInSeconds, limits);
         }
 
         public Options withBindHost(String h) {
-            return new Options(dataDir, port, h, clientCa, heartbeatSeconds, checkInSeconds);
+            return new Options(dataDir, port, h, clientCa, heartbeatSeconds, checkInSeconds, limits);
         }
 
         public Options withClientCa(Path ca) {
-            return new Options(dataDir, port, bindHost, ca, heartbeatSeconds, checkInSeconds);
+            return new Options(dataDir, port, bindHost, ca, heartbeatSeconds, checkInSeconds, limits);
+        }
+
+        public Options withLimits(Limits l) {
+            return new Options(dataDir, port, bindHost, clientCa, heartbeatSeconds, checkInSeconds, l);
+        }
+    }
+
+    /**
+     * What the server takes from agents and from any source (issue 23, item 3; server/README.md "Limits").
+     *
+     * @param maxOutputBytes the output kept of a result, first and last halves (the agent's max_output_bytes)
+     * @param store          what one agent may keep in the store
+     * @param enrol          enrolments per source address
+     * @param authFailures   refused authentications per source address
+     */
+    public record Limits(int maxOutputBytes, StoreLimits store, Guard.Rate enrol, Guard.Rate authFailures) {
+        public static final Limits DEFAULTS = new Limits(AgentGateway.DEFAULT_MAX_OUTPUT_BYTES, StoreLimits.DEFAULTS,
+            Guard.DEFAULT_ENROL, Guard.DEFAULT_AUTH_FAILURES);
+
+        public Limits {
+            if (maxOutputBytes < 1024) throw new IllegalArgumentException("--max-output-bytes must be at least 1024, got " + maxOutputBytes);
+        }
+
+        public Limits withStore(StoreLimits s) {
+            return new Limits(maxOutputBytes, s, enrol, authFailures);
+        }
+
+        public Limits withEnrol(Guard.Rate r) {
+            return new Limits(maxOutputBytes, store, r, authFailures);
+        }
+
+        public Limits withAuthFailures(Guard.Rate r) {
+            return new Limits(maxOutputBytes, store, enrol, r);
+        }
+
+        public Limits withMaxOutputBytes(int n) {
+            return new Limits(n, store, enrol, authFailures);
         }
     }
 
@@ -78,6 +119,7 @@ public final class OutpostServer implements AutoCloseable {
     private final FileChannel lockChannel;
     private final ServerStore store;
     private final AgentGateway gateway;
+    private final Guard guard;
     private final Server jetty;
     private final int port;
     private final String url;
@@ -98,14 +140,16 @@ public final class OutpostServer implements AutoCloseable {
         }
         ServerStore openedStore = null;
         AgentGateway openedGateway = null;
+        this.guard = new Guard(o.limits().enrol(), o.limits().authFailures());
         try {
             Pki pki = Pki.loadOrCreate(dataDir);
             String enrollmentToken = readOrCreateToken(dataDir.resolve(ENROLLMENT_TOKEN));
             String operatorToken = readOrCreateToken(dataDir.resolve(OPERATOR_TOKEN));
-            openedStore = ServerStore.open(dataDir.resolve(DATABASE));
+            openedStore = ServerStore.open(dataDir.resolve(DATABASE), o.limits().store());
             this.store = openedStore;
             BundleRepository bundles = new BundleRepository(dataDir.resolve("bundles"), store);
-            openedGateway = new AgentGateway(store, o.heartbeatSeconds());
+            DatasetRepository datasets = new DatasetRepository(dataDir.resolve("datasets"));
+            openedGateway = new AgentGateway(store, o.heartbeatSeconds(), o.limits().maxOutputBytes(), guard);
             this.gateway = openedGateway;
 
             QueuedThreadPool threads = new QueuedThreadPool(200, 8);
@@ -128,7 +172,7 @@ public final class OutpostServer implements AutoCloseable {
             connector.setIdleTimeout(60_000);
             jetty.addConnector(connector);
             WebSocketUpgradeHandler ws = WebSocketUpgradeHandler.from(jetty, gateway::configure);
-            ws.setHandler(new Router(store, gateway, bundles, enrollmentToken, operatorToken, o.checkInSeconds()));
+            ws.setHandler(new Router(store, gateway, bundles, datasets, guard, enrollmentToken, operatorToken, o.checkInSeconds()));
             jetty.setHandler(ws);
             jetty.start();
             this.port = connector.getLocalPort();
@@ -138,6 +182,7 @@ public final class OutpostServer implements AutoCloseable {
         } catch (Exception | Error e) {
             if (openedGateway != null) openedGateway.close();
             if (openedStore != null) openedStore.close();
+            guard.close();
             lockChannel.close();
             throw e;
         }
@@ -212,6 +257,10 @@ public final class OutpostServer implements AutoCloseable {
         return store;
     }
 
+    public Guard guard() {
+        return guard;
+    }
+
     @Override
     public void close() {
         try {
@@ -220,6 +269,7 @@ public final class OutpostServer implements AutoCloseable {
             LOG.warning("stopping the HTTPS server: " + e);
         }
         gateway.close();
+        guard.close();
         store.close();
         try {
             lockChannel.close();

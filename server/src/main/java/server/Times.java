@@ -3,7 +3,7 @@ package server;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 
-/** RFC 3339 UTC times, to the millisecond, as PROTOCOL.md writes them. */
+/** RFC 3339 UTC times, to the millisecond, as docs/protocol.md writes them. */
 public final class Times {
     private Times() {}
 

@@ -122,6 +122,45 @@ class OperatorApiTest {
     }
 
     @Test
+    void aJarWhoseManifestClaims2GiBIs400NamingTheManifest() throws Exception {
+        byte[] jar = jar("plugin.example", "1.0.0");
+        setManifestSize(jar, 0x80000000L);
+        Response rs = s.send("POST", "/api/v1/bundles", s.operatorToken, HttpRequest.BodyPublishers.ofByteArray(jar));
+        assertError(rs, 400, "META-INF/MANIFEST.MF");
+        assertThat(rs.object().get("error").getAsString()).contains("2147483648");
+        assertThat(s.operatorGet("/api/v1/bundles").json().getAsJsonArray()).isEmpty();
+    }
+
+    @Test
+    void aJarWithAVeryBigManifestIs400NamingTheLimit() throws Exception {
+        Manifest mf = new Manifest();
+        mf.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
+        mf.getMainAttributes().putValue("Bundle-SymbolicName", "plugin.padded");
+        for (int i = 0; i < 100_000; i++) mf.getMainAttributes().putValue("X-Pad-" + i, "p".repeat(60));
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (JarOutputStream out = new JarOutputStream(bytes, mf)) {
+            out.putNextEntry(new JarEntry("plugin/Example.class"));
+            out.write(new byte[] {(byte) 0xca, (byte) 0xfe, (byte) 0xba, (byte) 0xbe});
+            out.closeEntry();
+        }
+        Response rs = s.send("POST", "/api/v1/bundles", s.operatorToken, HttpRequest.BodyPublishers.ofByteArray(bytes.toByteArray()));
+        assertError(rs, 400, "META-INF/MANIFEST.MF is larger than");
+    }
+
+    /** Sets the uncompressed size that the zip's central directory claims for the manifest. */
+    private static void setManifestSize(byte[] zip, long size) {
+        byte[] name = "META-INF/MANIFEST.MF".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        for (int i = 0; i + 46 < zip.length; i++) {
+            if (zip[i] == 0x50 && zip[i + 1] == 0x4b && zip[i + 2] == 0x01 && zip[i + 3] == 0x02
+                && java.util.Arrays.equals(zip, i + 46, i + 46 + name.length, name, 0, name.length)) {
+                for (int b = 0; b < 4; b++) zip[i + 24 + b] = (byte) (size >>> (8 * b));
+                return;
+            }
+        }
+        throw new AssertionError("no central directory entry for the manifest");
+    }
+
+    @Test
     void anUploadedBundleIsListedAndServedToAgentsBySha256() throws Exception {
         byte[] jar = jar("plugin.example;singleton:=true", "1.2.3");
         Response rs = s.send("POST", "/api/v1/bundles", s.operatorToken, HttpRequest.BodyPublishers.ofByteArray(jar));
@@ -152,8 +191,14 @@ class OperatorApiTest {
         assertThat(two).hasSize(2);
         assertThat(two.get(0).getAsJsonObject().get("id").getAsString()).isEqualTo("r2");
         assertThat(two.get(1).getAsJsonObject().get("id").getAsString()).isEqualTo("r1");
-        JsonObject q = s.operatorPost("/api/v1/results/query", "{\"ids\":[\"r0\",\"missing\"]}").object();
+        assertThat(two.get(0).getAsJsonObject().get("offline").getAsBoolean()).as("a report's result is no command's").isTrue();
+        // the query answers for commands: a command's result is found, an offline result (an offline run's id) is not
+        String id = s.command(agent.agentId(), "agent.ping", "{}");
+        s.post("/agent/v1/checkin", agent.token(), "{\"results\":[" + TestServer.WsAgent.result(id, "succeeded") + "]}");
+        JsonObject q = s.operatorPost("/api/v1/results/query", "{\"ids\":[\"" + id + "\",\"r0\",\"missing\"]}").object();
         assertThat(q.getAsJsonArray("results")).hasSize(1);
+        assertThat(q.getAsJsonArray("results").get(0).getAsJsonObject().get("id").getAsString()).isEqualTo(id);
+        assertThat(q.getAsJsonArray("results").get(0).getAsJsonObject().has("offline")).isFalse();
     }
 
     private static void assertError(Response rs, int status, String contains) {

@@ -150,12 +150,8 @@ class OutpostCtlTest {
             b.send("{\"type\":\"capabilities\",\"plugins\":[{\"bsn\":\"plugin.echo\",\"version\":\"0.2.0\","
                 + "\"state\":\"active\",\"actions\":[\"echo.say\"]},{\"bsn\":\"com.google.gson\",\"version\":\"2.13.2\","
                 + "\"state\":\"active\",\"actions\":[]}]}");
-            Run r = null;
-            for (int i = 0; i < 100; i++) {
-                r = ctl("--server-dir", dir.toString(), "plugin", "agents");
-                if (r.out().contains("0.2.0")) break;
-                Thread.sleep(50);
-            }
+            TestServer.eventually("the capabilities stored", () -> String.valueOf(s.server.store().agent(other.agentId()).plugins()).contains("0.2.0"));
+            Run r = ctl("--server-dir", dir.toString(), "plugin", "agents");
             assertThat(r.code()).as(r.err()).isZero();
             com.google.gson.JsonArray rows = JsonParser.parseString(r.out()).getAsJsonArray();
             assertThat(rows).hasSize(2);
@@ -172,5 +168,66 @@ class OutpostCtlTest {
             Run one = ctl("--server-dir", dir.toString(), "plugin", "agents", "com.google.gson");
             assertThat(JsonParser.parseString(one.out()).getAsJsonArray()).hasSize(1);
         }
+    }
+
+    @Test
+    void aRemovedPluginIsNoLongerListedOnceItsRemovalSucceeded() throws Exception {
+        try (WsAgent a = s.connect(agent.token())) {
+            a.hello(agent.agentId());
+            Run push = ctl("--server-dir", dir.toString(), "plugin", "push", "ctl-agent", "remove", "plugin.echo");
+            assertThat(push.code()).as(push.err()).isZero();
+            String id = a.expect("command").get("id").getAsString();
+            // as the agent does: its capabilities go out while the bundle stops (still listed, serving nothing),
+            // then the result once it is uninstalled; no capabilities come after
+            a.send("{\"type\":\"capabilities\",\"plugins\":[{\"bsn\":\"plugin.echo\",\"version\":\"0.1.0\",\"state\":\"resolved\","
+                + "\"actions\":[]}]}");
+            a.send("{\"type\":\"result\",\"id\":\"" + id + "\",\"status\":\"succeeded\",\"output\":\"\",\"outputTruncated\":false,"
+                + "\"data\":{\"bsn\":\"plugin.echo\",\"version\":\"0.1.0\"}}");
+            a.awaitFrame("ack");
+            Run listed = ctl("--server-dir", dir.toString(), "plugin", "agents");
+            assertThat(listed.code()).as(listed.err()).isZero();
+            assertThat(listed.out()).doesNotContain("plugin.echo");
+            assertThat(JsonParser.parseString(listed.out()).getAsJsonArray()).isEmpty();
+
+            // an upgrade's result says the new version at once, too
+            String up = s.command(agent.agentId(), "plugin.install", "{\"url\":\"/agent/v1/bundles/x\",\"sha256\":\"x\"}");
+            assertThat(a.expect("command").get("id").getAsString()).isEqualTo(up);
+            a.send("{\"type\":\"result\",\"id\":\"" + up + "\",\"status\":\"succeeded\",\"output\":\"\",\"outputTruncated\":false,"
+                + "\"data\":{\"bsn\":\"plugin.other\",\"version\":\"1.2.0\",\"actions\":[\"other.do\"]}}");
+            a.awaitFrame("ack");
+            JsonObject row = JsonParser.parseString(ctl("--server-dir", dir.toString(), "plugin", "agents").out()).getAsJsonArray()
+                .get(0).getAsJsonObject();
+            assertThat(row.get("bsn").getAsString()).isEqualTo("plugin.other");
+            assertThat(row.get("version").getAsString()).isEqualTo("1.2.0");
+            assertThat(row.getAsJsonArray("agents").get(0).getAsJsonObject().get("state").getAsString()).isEqualTo("active");
+        }
+    }
+
+    @Test
+    void aMistypedCommandNamesTheNearestOneWithAShortUsage() {
+        Run r = ctl("--server-dir", dir.toString(), "agnets");
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.out()).isEmpty();
+        assertThat(r.err()).startsWith("outpostctl: unknown command 'agnets'; did you mean 'outpostctl agents'?")
+            .contains("usage: outpostctl").contains("events").contains("see 'outpostctl --help'")
+            .doesNotContain("Unmatched argument").doesNotContain("--token-file");
+        assertThat(r.err().lines()).hasSizeLessThanOrEqualTo(3);
+
+        Run sub = ctl("--server-dir", dir.toString(), "plugin", "pussh", "x");
+        assertThat(sub.code()).isEqualTo(2);
+        assertThat(sub.err()).startsWith("outpostctl plugin: unknown command 'pussh'; did you mean 'outpostctl plugin push'?");
+
+        Run far = ctl("frobnicate");
+        assertThat(far.code()).isEqualTo(2);
+        assertThat(far.err()).startsWith("outpostctl: unknown command 'frobnicate'\n").doesNotContain("did you mean");
+
+        Run none = ctl();
+        assertThat(none.code()).isEqualTo(2);
+        assertThat(none.err()).startsWith("outpostctl: a command is missing").contains("usage: outpostctl");
+
+        Run badOption = ctl("results", "--limt", "3");
+        assertThat(badOption.code()).isEqualTo(2);
+        assertThat(badOption.err()).startsWith("outpostctl results: unknown option '--limt'; did you mean '--limit'?").contains("usage: outpostctl results")
+            .doesNotContain("only this agent's");
     }
 }

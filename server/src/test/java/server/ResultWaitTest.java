@@ -117,7 +117,7 @@ class ResultWaitTest {
     void untilAnyAnswersWithTheFirstResultAndAStoredResultIsAnsweredAtOnce() throws Exception {
         String done = s.command(agent.agentId(), "agent.ping", "{}");
         String open = s.command(agent.agentId(), "agent.ping", "{}");
-        s.post("/agent/v1/reports", agent.token(), "{\"results\":[" + WsAgent.result(done, "succeeded") + "]}");
+        s.post("/agent/v1/checkin", agent.token(), "{\"results\":[" + WsAgent.result(done, "succeeded") + "]}");
 
         long t0 = System.nanoTime();
         Response any = s.operatorPost("/api/v1/results/query?wait=20&until=any", "{\"ids\":[\"" + done + "\",\"" + open + "\"]}");

@@ -52,6 +52,10 @@ final class TestServer implements AutoCloseable {
         return start(OutpostServer.Options.defaults(dir).withPort(0).withBindHost("127.0.0.1"));
     }
 
+    static TestServer start(Path dir, OutpostServer.Limits limits) throws Exception {
+        return start(OutpostServer.Options.defaults(dir).withPort(0).withBindHost("127.0.0.1").withLimits(limits));
+    }
+
     static TestServer start(OutpostServer.Options o) throws Exception {
         return new TestServer(OutpostServer.start(o), o.dataDir());
     }
@@ -199,12 +203,32 @@ final class TestServer implements AutoCloseable {
             return f;
         }
 
-        /** Sends hello and returns the welcome. */
+        /** Sends the hello of an agent that predates {@code maxFrameBytes} and returns the welcome. */
         JsonObject hello(String agentId) throws Exception {
-            send("{\"type\":\"hello\",\"protocol\":1,\"agentId\":\"" + agentId + "\",\"agentVersion\":\"0.1.0\",\"hostname\":\"h\","
-                + "\"os\":{\"name\":\"Debian\",\"version\":\"12\",\"kernel\":\"6.1\",\"arch\":\"amd64\"},\"mode\":\"managed\","
-                + "\"plugins\":[{\"bsn\":\"plugin.echo\",\"version\":\"0.1.0\",\"state\":\"active\",\"actions\":[\"echo.say\"]}]}");
+            return hello(agentId, null);
+        }
+
+        /** Sends hello, saying {@code maxFrameBytes} and the features of a current agent unless null, and returns the welcome. */
+        JsonObject hello(String agentId, Integer maxFrameBytes) throws Exception {
+            send(helloFrame(agentId, maxFrameBytes));
             return expect("welcome");
+        }
+
+        /** Waits for the next frame of {@code type}, skipping others (acks, say); fails after 10 s. */
+        JsonObject awaitFrame(String type) throws InterruptedException {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (true) {
+                JsonObject f = frames.poll(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                assertThat(f).as("a '" + type + "' frame from the server within 10 s").isNotNull();
+                if (f.get("type").getAsString().equals(type)) return f;
+            }
+        }
+
+        static String helloFrame(String agentId, Integer maxFrameBytes) {
+            return "{\"type\":\"hello\",\"protocol\":1,\"agentId\":\"" + agentId + "\",\"agentVersion\":\"0.1.0\",\"hostname\":\"h\","
+                + "\"os\":{\"name\":\"Debian\",\"version\":\"12\",\"kernel\":\"6.1\",\"arch\":\"amd64\"},\"mode\":\"managed\","
+                + (maxFrameBytes == null ? "" : "\"maxFrameBytes\":" + maxFrameBytes + ",\"features\":[\"dryRun\",\"errorCode\",\"eventIds\"],")
+                + "\"plugins\":[{\"bsn\":\"plugin.echo\",\"version\":\"0.1.0\",\"state\":\"active\",\"actions\":[\"echo.say\"]}]}";
         }
 
         static String result(String id, String status) {

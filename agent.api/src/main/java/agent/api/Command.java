@@ -12,6 +12,14 @@ import java.util.Objects;
  * Boolean, List, Map, or null).
  */
 public final class Command {
+    /**
+     * What an action name looks like: {@code <plugin>.<verb>}, a lower-case prefix and dotted words
+     * (docs/protocol.md §7), e.g. {@code disk.extend}. The prefix names the plugin and its config section.
+     *
+     * @since 1.2
+     */
+    public static final java.util.regex.Pattern ACTION = java.util.regex.Pattern.compile("[a-z][a-z0-9_-]*(\\.[a-zA-Z][a-zA-Z0-9_-]*)+");
+
     private final String id;
     private final String action;
     private final Map<String, Object> params;

@@ -26,6 +26,7 @@ public interface Events {
      *             {@link #MAX_DATA_BYTES} as JSON
      * @return the event as recorded, with its id and time
      * @throws IllegalArgumentException naming what is wrong with the kind or the data; nothing is recorded
+     * @throws IllegalStateException if the agent cannot record it now (its disk is full); nothing is recorded
      */
     Event emit(String kind, Object data);
 }

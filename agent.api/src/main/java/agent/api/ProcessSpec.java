@@ -15,6 +15,8 @@ public final class ProcessSpec {
     private final Map<String, String> environment = new LinkedHashMap<>();
     private Path directory;
     private boolean capture;
+    private boolean clearEnvironment;
+    private String stdin;
 
     private ProcessSpec(List<String> command) {
         if (command.isEmpty()) throw new IllegalArgumentException("a process needs at least the program");
@@ -36,6 +38,23 @@ public final class ProcessSpec {
     /** Capture the output into {@link ProcessResult#output()} instead of the command's output. @return this */
     public ProcessSpec capture() { this.capture = true; return this; }
 
+    /**
+     * Starts the process with only the variables given by {@link #env} (and none of the agent's own): what a
+     * script run for an operator should see.
+     *
+     * @return this
+     * @since 1.2
+     */
+    public ProcessSpec clearEnvironment() { this.clearEnvironment = true; return this; }
+
+    /**
+     * @param text written to the process's standard input (UTF-8), which is then closed; without it the input is
+     *             {@code /dev/null}
+     * @return this
+     * @since 1.2
+     */
+    public ProcessSpec stdin(String text) { this.stdin = text; return this; }
+
     /** @return program and arguments */
     public List<String> command() { return command; }
 
@@ -47,4 +66,10 @@ public final class ProcessSpec {
 
     /** @return whether the output is captured */
     public boolean captures() { return capture; }
+
+    /** @return whether the agent's environment is left out @since 1.2 */
+    public boolean clearsEnvironment() { return clearEnvironment; }
+
+    /** @return the standard input text, or null for {@code /dev/null} @since 1.2 */
+    public String stdin() { return stdin; }
 }

@@ -9,7 +9,7 @@ import agent.api.Status;
 /** Everything the store holds about one command id. */
 public final class CommandRecord {
     private final Command command;
-    private final String source;
+    private final Destination destination;
     private final Status status;
     private final Instant receivedAt;
     private final Instant startedAt;
@@ -18,17 +18,17 @@ public final class CommandRecord {
 
     /**
      * @param command    the command
-     * @param source     where it came from
+     * @param destination who asked for it
      * @param status     its status
      * @param receivedAt when it was recorded
      * @param startedAt  when it started, or null
      * @param result     its result if terminal, else null
      * @param delivered  whether the result was acked
      */
-    public CommandRecord(Command command, String source, Status status, Instant receivedAt, Instant startedAt,
+    public CommandRecord(Command command, Destination destination, Status status, Instant receivedAt, Instant startedAt,
             Result result, boolean delivered) {
         this.command = command;
-        this.source = source;
+        this.destination = destination;
         this.status = status;
         this.receivedAt = receivedAt;
         this.startedAt = startedAt;
@@ -39,8 +39,8 @@ public final class CommandRecord {
     /** @return the command */
     public Command command() { return command; }
 
-    /** @return where it came from */
-    public String source() { return source; }
+    /** @return who asked for it and gets its answer */
+    public Destination destination() { return destination; }
 
     /** @return its status */
     public Status status() { return status; }

@@ -23,21 +23,20 @@ public interface CommandStore extends AutoCloseable {
      * Records a command as {@code received}, unless its id is known.
      *
      * @param command the command
-     * @param source  where it came from ({@code server}, {@code offline}, {@code shell})
+     * @param to      who asked for it and gets its answer
      * @return whether it is new, still pending, or finished (with its stored result)
      */
-    Admission admit(Command command, String source);
+    Admission admit(Command command, Destination to);
 
     /**
      * Records several commands in one transaction (one sync to disk), as {@link #admit} would one by one: a burst
      * of commands from the server costs one commit, not one each.
      *
      * @param commands the commands, in arrival order
-     * @param source   where they came from
+     * @param to       who asked for them
      * @return one admission per command, in the same order
-     * @since 1.1
      */
-    List<Admission> admitAll(List<Command> commands, String source);
+    List<Admission> admitAll(List<Command> commands, Destination to);
 
     /**
      * {@code received} → {@code running}.
@@ -88,7 +87,7 @@ public interface CommandStore extends AutoCloseable {
 
     /**
      * @param limit most results to return
-     * @return terminal results of commands from the server (source {@code server}) not yet acked, oldest first
+     * @return terminal results of commands for {@link Destination#SERVER} not yet acked, oldest first
      */
     List<Result> outbox(int limit);
 
@@ -96,7 +95,7 @@ public interface CommandStore extends AutoCloseable {
     void ack(Collection<String> ids);
 
     /**
-     * Deletes records that finished before the cutoff, except results of server commands not yet acked.
+     * Deletes records that finished before the cutoff, except results for the server not yet acked.
      *
      * @param cutoff the oldest finish time to keep
      * @return how many records were deleted
@@ -105,6 +104,12 @@ public interface CommandStore extends AutoCloseable {
 
     /** @return the number of records per status */
     Map<Status, Long> counts();
+
+    /**
+     * @return the events waiting for the server, in the same database
+     * @since 2.0
+     */
+    EventLog events();
 
     /** Closes the database; pending writes are committed first. */
     @Override

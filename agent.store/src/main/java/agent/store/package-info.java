@@ -1,8 +1,9 @@
 /**
- * The agent's durable command store: the state machine of PROTOCOL.md §6 and the result outbox.
+ * The agent's durable command store: the state machine of docs/protocol.md §6, the result outbox and the events
+ * waiting for the server (§9).
  */
 @Export
-@Version("1.1.0")
+@Version("2.0.0")
 package agent.store;
 
 import org.osgi.annotation.bundle.Export;

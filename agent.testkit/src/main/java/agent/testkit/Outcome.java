@@ -9,7 +9,7 @@ import com.google.gson.JsonObject;
 import agent.api.Command;
 import agent.api.Result;
 import agent.api.Status;
-import agent.transport.Frames;
+import agent.transport.internal.Codec;
 
 /** How one run ended: the {@link Result} the agent would store and send, and what happened on the way. */
 public final class Outcome {
@@ -70,7 +70,7 @@ public final class Outcome {
      * @throws AssertionError if the data cannot be written as JSON
      */
     public Object wireData() {
-        return result.data() == null ? null : Frames.GSON.fromJson(json().get("data"), Object.class);
+        return result.data() == null ? null : Codec.GSON.fromJson(json().get("data"), Object.class);
     }
 
     /**
@@ -80,7 +80,7 @@ public final class Outcome {
     public JsonObject json() {
         checkData("data", result.data());
         try {
-            return Frames.result(result);
+            return Codec.result(result);
         } catch (JsonIOException | UnsupportedOperationException | IllegalArgumentException e) {
             throw new AssertionError("the data of " + command.action() + " cannot be written as JSON: " + e.getMessage(), e);
         }

@@ -12,7 +12,7 @@ import agent.api.Output;
 import agent.api.Params;
 import agent.api.ProcessResult;
 import agent.api.ProcessSpec;
-import agent.core.internal.ExecutionContext;
+import agent.core.internal.dispatch.ExecutionContext;
 
 /** The agent's {@link ExecutionContext}, noting which processes the handler asked for; everything else is passed on. */
 final class RecordingContext implements CommandContext {

@@ -17,7 +17,9 @@ import agent.api.Command;
 import agent.api.CommandHandler;
 import agent.api.Result;
 import agent.api.Status;
-import agent.core.internal.ExecutionContext;
+import agent.core.internal.dispatch.Containment;
+import agent.core.internal.dispatch.ExecutionContext;
+import agent.core.internal.dispatch.HandlerRun;
 
 /**
  * A handler run started by {@link TestContext#start}: it can be watched, cancelled as the server cancels a running
@@ -45,15 +47,11 @@ public final class Running {
         this.stopGrace = stopGrace;
         this.context = new ExecutionContext(command, maxOutputBytes,
             (id, percent, message) -> progress.add(new Progress(percent, message)),
-            new agent.core.internal.config.SettingsSection(settingsKey(command.action()), settings, null),
-            restartPlan::set);
+            new agent.core.internal.config.SettingsSection(
+                agent.core.internal.config.AgentConfig.sectionKey(command.action().substring(0, command.action().indexOf('.'))),
+                settings, null),
+            restartPlan::set, Containment.host());
         this.view = new RecordingContext(context);
-    }
-
-    /** As the agent names a plugin's section in its config file: {@code disk} and {@code health} at the top. */
-    private static String settingsKey(String action) {
-        String prefix = action.substring(0, action.indexOf('.'));
-        return prefix.equals("disk") || prefix.equals("health") ? prefix : "plugins.settings." + prefix;
     }
 
     static Running start(Command command, Map<String, Object> settings, CommandHandler handler, Duration timeout,
@@ -67,55 +65,24 @@ public final class Running {
         return r;
     }
 
-    /** What Dispatcher.execute does around the handler, with the same mapping of exceptions to statuses. */
+    /** What the dispatcher does around the handler: the same {@link HandlerRun}, so the outcome is the agent's. */
     private void execute(CommandHandler handler) {
-        Instant started = now();
-        Status status;
-        String error = null;
-        agent.api.ErrorCode code = null;
-        Object data = null;
-        Throwable thrown = null;
+        HandlerRun.Ended ended;
         try {
-            data = handler.handle(view);
-            status = Status.SUCCEEDED;
-        } catch (Exception | LinkageError e) {
-            status = agent.core.internal.HandlerOutcome.status(e);
-            error = agent.core.internal.HandlerOutcome.error(e);
-            code = agent.core.internal.HandlerOutcome.errorCode(e);
-            thrown = e;
-        } catch (Error e) {
-            // the agent records this as failed too; a test also wants the error itself
-            fatal = e;
-            status = Status.FAILED;
-            error = "handler error: " + e;
-            code = agent.api.ErrorCode.HANDLER_ERROR;
-            thrown = e;
+            ended = HandlerRun.run(handler, view, context, false, now(), seconds(timeout), Running::now);
         } finally {
-            context.detach();
-            Thread.interrupted(); // a stop's interrupt belongs to this run only
+            context.close(); // nothing the run started outlives it, as in the agent
         }
-        Status stopped = context.stopReason();
-        if (stopped != null) {
-            status = stopped;
-            error = stopped == Status.TIMED_OUT ? "timed out after " + seconds(timeout) + " s; process tree killed"
-                : "cancelled while running; process tree killed";
-            code = stopped == Status.TIMED_OUT ? agent.api.ErrorCode.TIMED_OUT : agent.api.ErrorCode.CANCELLED;
-            data = null;
-        }
-        finish(new Result(command.id(), status, context.exitCodeOrNull(), context.cappedOutput().text(),
-            context.cappedOutput().truncated(), error, code, data, started, now()), thrown);
+        Throwable thrown = ended.thrown();
+        if (thrown instanceof Error && !(thrown instanceof LinkageError)) fatal = (Error) thrown; // a failed assertion
+        finish(ended.result(), thrown);
     }
 
     private void stop(Status reason) {
         if (outcome.isDone()) return;
         context.stop(reason);
         TIMER.schedule(() -> {
-            String error = (reason == Status.TIMED_OUT ? "timed out" : "cancelled")
-                + "; the handler did not stop and was abandoned";
-            finish(new Result(command.id(), reason, context.exitCodeOrNull(), context.cappedOutput().text(),
-                context.cappedOutput().truncated(), error,
-                reason == Status.TIMED_OUT ? agent.api.ErrorCode.TIMED_OUT : agent.api.ErrorCode.CANCELLED, null, null, now()),
-                null);
+            finish(HandlerRun.abandoned(context, reason, now()), null);
         }, stopGrace.toMillis(), TimeUnit.MILLISECONDS);
     }
 

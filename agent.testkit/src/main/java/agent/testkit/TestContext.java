@@ -9,7 +9,7 @@ import java.util.UUID;
 
 import agent.api.Command;
 import agent.api.CommandHandler;
-import agent.transport.Frames;
+import agent.transport.internal.Codec;
 
 /**
  * Runs a plugin's {@link CommandHandler} in a unit test the way the agent runs it, with the agent's own
@@ -55,7 +55,7 @@ public final class TestContext {
      */
     public static TestContext forAction(String action) {
         Objects.requireNonNull(action, "action");
-        if (!Frames.ACTION.matcher(action).matches()) {
+        if (!Codec.ACTION.matcher(action).matches()) {
             throw new IllegalArgumentException("action must be a dotted name like 'disk.list', got '" + action + "'");
         }
         return new TestContext(action);
@@ -90,8 +90,8 @@ public final class TestContext {
      */
     public TestContext paramsJson(String json) {
         try {
-            params.putAll(Frames.params(json, "params"));
-        } catch (Frames.FrameException e) {
+            params.putAll(Codec.params(json, "params"));
+        } catch (Codec.FrameException e) {
             throw new IllegalArgumentException(e.getMessage(), e);
         }
         return this;
@@ -186,8 +186,8 @@ public final class TestContext {
 
     private static Map<String, Object> roundTrip(Map<String, Object> values, String what) {
         try {
-            return Frames.params(Frames.GSON.toJson(values), what);
-        } catch (Frames.FrameException e) {
+            return Codec.params(Codec.GSON.toJson(values), what);
+        } catch (Codec.FrameException e) {
             throw new IllegalStateException(e.getMessage(), e);
         }
     }

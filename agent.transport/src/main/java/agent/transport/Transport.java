@@ -1,5 +1,7 @@
 package agent.transport;
 
+import java.time.Duration;
+
 import org.osgi.annotation.versioning.ProviderType;
 
 import agent.api.Result;
@@ -12,17 +14,21 @@ public interface Transport extends AutoCloseable {
     /** Starts connecting (in the background) and keeps reconnecting until closed. */
     void start();
 
-    /** @param id a command now durably recorded */
+    /** @param id a command now durably recorded, or a duplicate still pending */
     void accepted(String id);
 
-    /** @param result a result now durably stored */
+    /** @param result a result now durably stored, or the stored result of a finished duplicate */
     void result(Result result);
 
     /** @param id a running command @param percent 0..100 or null @param message text */
     void progress(String id, Integer percent, String message);
 
-    /** @param kind event kind @param data event data */
-    void event(String kind, Object data);
+    /**
+     * New events were recorded ({@link AgentLink#pendingEvents}): send them soon.
+     *
+     * @since 2.0
+     */
+    void eventsRecorded();
 
     /** Tells the server the plugin list changed (hello's {@code plugins}, re-read from the link). */
     void capabilities();
@@ -30,11 +36,12 @@ public interface Transport extends AutoCloseable {
     /**
      * One-shot mode: checks in until nothing is queued, running or unacked, or the time runs out.
      *
-     * @param timeoutSeconds the longest to try
+     * @param limit the longest to try
      * @return true if everything was delivered
      * @throws InterruptedException if interrupted
+     * @since 2.0
      */
-    boolean runOnce(long timeoutSeconds) throws InterruptedException;
+    boolean runOnce(Duration limit) throws InterruptedException;
 
     /**
      * Downloads a file (a plugin jar) with the connection's TLS settings. A relative URL is resolved against the

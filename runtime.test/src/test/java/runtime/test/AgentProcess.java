@@ -21,12 +21,12 @@ final class AgentProcess implements AutoCloseable {
     final Process process;
     private final StringBuffer stdout = new StringBuffer();
     private final StringBuffer stderr = new StringBuffer();
+    private final Thread[] pumps;
     private int mark;
 
     private AgentProcess(Process p) {
         this.process = p;
-        pump(p.getInputStream(), stdout);
-        pump(p.getErrorStream(), stderr);
+        this.pumps = new Thread[] {pump(p.getInputStream(), stdout), pump(p.getErrorStream(), stderr)};
     }
 
     static AgentProcess start(String... args) throws IOException {
@@ -50,10 +50,19 @@ final class AgentProcess implements AutoCloseable {
     static AgentProcess run(Duration limit, String... args) throws Exception {
         AgentProcess a = start(args);
         a.process.getOutputStream().close();
-        assertThat(a.process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS))
-            .as("agent %s finished within %s; stderr so far:%n%s", List.of(args), limit, a.stderr()).isTrue();
-        a.drain();
+        a.awaitExit(limit, "agent " + List.of(args));
         return a;
+    }
+
+    /** Waits for the process to end, and for its output to be read to the end; both bounded by the limit. */
+    AgentProcess awaitExit(Duration limit, String what) throws InterruptedException {
+        long end = System.nanoTime() + limit.toNanos();
+        assertThat(process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS))
+            .as("%s finished within %s; stderr so far:%n%s", what, limit, stderr()).isTrue();
+        // the pumps end at end of file, once the process and whatever inherited its pipes are gone
+        for (Thread t : pumps) t.join(Math.max(1, (end - System.nanoTime()) / 1_000_000));
+        for (Thread t : pumps) assertThat(t.isAlive()).as("%s: its output was read to the end within %s", what, limit).isFalse();
+        return this;
     }
 
     int exitCode() { return process.exitValue(); }
@@ -103,11 +112,18 @@ final class AgentProcess implements AutoCloseable {
         throw new AssertionError("no '" + text + "' on stderr within " + limit + "; stderr:\n" + stderr);
     }
 
-    private void drain() throws InterruptedException {
-        Thread.sleep(100); // the pump threads read the last bytes after the process ended
+    /** Waits until stderr holds the text at least {@code count} times. */
+    void awaitStderrCount(String text, int count, Duration limit) throws InterruptedException {
+        long end = System.nanoTime() + limit.toNanos();
+        while (System.nanoTime() < end) {
+            if (stderr().split(java.util.regex.Pattern.quote(text), -1).length > count) return;
+            if (!process.isAlive()) break;
+            Thread.sleep(20);
+        }
+        throw new AssertionError(count + " times '" + text + "' on stderr not seen within " + limit + "; stderr:\n" + stderr);
     }
 
-    private static void pump(InputStream in, StringBuffer into) {
+    private static Thread pump(InputStream in, StringBuffer into) {
         Thread t = new Thread(() -> {
             byte[] buf = new byte[8192];
             int n;
@@ -119,6 +135,7 @@ final class AgentProcess implements AutoCloseable {
         }, "pump");
         t.setDaemon(true);
         t.start();
+        return t;
     }
 
     @Override

@@ -17,6 +17,18 @@ final class PluginJars {
         return variant(Path.of(System.getProperty("plugin.echo.jar")), dir, version, extraImport);
     }
 
+    /** The Bundle-Version of a built jar: the reactor's version (2.0.0-SNAPSHOT is built as 2.0.0.SNAPSHOT). */
+    static String bundleVersion(Path jar) throws Exception {
+        try (java.util.jar.JarFile j = new java.util.jar.JarFile(jar.toFile())) {
+            return j.getManifest().getMainAttributes().getValue("Bundle-Version");
+        }
+    }
+
+    /** A release version above the built jar's, whatever the reactor's version: its major + 1, with this minor. */
+    static String above(Path jar, int minor) throws Exception {
+        return (Integer.parseInt(bundleVersion(jar).split("\\.")[0]) + 1) + "." + minor + ".0";
+    }
+
     /** Any built plugin jar with its manifest changed the same way. */
     static Path variant(Path src, Path dir, String version, String extraImport) throws Exception {
         String name = src.getFileName().toString();

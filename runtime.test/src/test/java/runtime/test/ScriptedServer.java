@@ -142,6 +142,23 @@ public final class ScriptedServer implements AutoCloseable {
         }
     }
 
+    /**
+     * Every frame from the agent up to and including the first of this type for this command id, in order: what the
+     * agent said before it answered that command.
+     */
+    List<JsonObject> upTo(String type, String id, Duration limit) throws InterruptedException {
+        List<JsonObject> seen = new java.util.ArrayList<>();
+        long end = System.nanoTime() + limit.toNanos();
+        while (true) {
+            long left = end - System.nanoTime();
+            String f = left <= 0 ? null : frames.poll(left, TimeUnit.NANOSECONDS);
+            if (f == null) throw new AssertionError("no '" + type + "' frame for " + id + " within " + limit + "; before it: " + seen);
+            JsonObject o = JsonParser.parseString(f).getAsJsonObject();
+            seen.add(o);
+            if (o.get("type").getAsString().equals(type) && o.has("id") && o.get("id").getAsString().equals(id)) return seen;
+        }
+    }
+
     static String bytes(int n) {
         byte[] b = new byte[n];
         java.util.Arrays.fill(b, (byte) 'x');

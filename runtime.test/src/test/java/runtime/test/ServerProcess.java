@@ -68,9 +68,7 @@ final class ServerProcess implements AutoCloseable {
         cmd.addAll(List.of(args));
         AgentProcess p = AgentProcess.startCommand(cmd);
         p.process.getOutputStream().close();
-        assertThat(p.process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)).as("outpostctl %s finished", List.of(args)).isTrue();
-        Thread.sleep(100);
-        return p;
+        return p.awaitExit(limit, "outpostctl " + List.of(args));
     }
 
     JsonArray agents() throws Exception {

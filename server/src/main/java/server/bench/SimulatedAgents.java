@@ -204,6 +204,10 @@ public final class SimulatedAgents implements Callable<Integer> {
             all.add(http.sendAsync(HttpRequest.newBuilder(base.resolve("/agent/v1/enroll")).timeout(Duration.ofSeconds(60))
                     .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(rq.toString())).build(),
                 HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8)).thenAccept(rs -> {
+                    if (rs.statusCode() == 429) {
+                        throw new IllegalStateException("enrol answered 429: the server rate-limits enrolments per source address;"
+                            + " start it with --enroll-per-minute 0 for this tool");
+                    }
                     if (rs.statusCode() != 200) throw new IllegalStateException("enrol answered " + rs.statusCode() + ": " + rs.body());
                     JsonObject o = JsonParser.parseString(rs.body()).getAsJsonObject();
                     s.agentId = o.get("agentId").getAsString();

@@ -35,9 +35,10 @@ import server.pki.Pem;
 @Command(name = "outpostctl", mixinStandardHelpOptions = true, version = "outpostctl 0.1.0",
     description = "Operate an Outpost reference server: list agents, send commands and wait for results, upload plugins.",
     subcommands = {OutpostCtl.Agents.class, OutpostCtl.Send.class, OutpostCtl.ShowCommand.class, OutpostCtl.Cancel.class,
-        OutpostCtl.Results.class, OutpostCtl.Plugin.class, CommandLine.HelpCommand.class},
+        OutpostCtl.Results.class, OutpostCtl.Events.class, OutpostCtl.Plugin.class, HealthDatasetCommands.Health.class,
+        HealthDatasetCommands.Inventory.class, HealthDatasetCommands.Dataset.class, CommandLine.HelpCommand.class},
     exitCodeOnInvalidInput = 2, exitCodeOnExecutionException = 1)
-public final class OutpostCtl {
+public final class OutpostCtl implements Callable<Integer> {
     /** Connection options given before the subcommand; those given after it win. */
     @Mixin Connection rootConnection;
 
@@ -102,6 +103,17 @@ public final class OutpostCtl {
         }
     }
 
+    /** {@code outpostctl} without a command: a short usage, as for a wrong one. */
+    @Spec CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        PrintWriter err = spec.commandLine().getErr();
+        err.println("outpostctl: a command is missing");
+        shortUsage(spec.commandLine(), err);
+        return 2;
+    }
+
     public static void main(String[] args) {
         System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
     }
@@ -111,6 +123,7 @@ public final class OutpostCtl {
         CommandLine cl = new CommandLine(new OutpostCtl());
         cl.setOut(out);
         cl.setErr(err);
+        cl.setParameterExceptionHandler(OutpostCtl::badUsage);
         cl.setExecutionExceptionHandler((ex, line, parsed) -> {
             if (ex instanceof ConfigError) {
                 err.println("outpostctl: " + ex.getMessage());
@@ -123,6 +136,76 @@ public final class OutpostCtl {
             throw ex;
         });
         return cl.execute(args);
+    }
+
+    /**
+     * Bad usage: one line saying what is wrong (for a mistyped command, the nearest one), the command's synopsis, and
+     * where the whole help is; not picocli's "Unmatched arguments" followed by every option (issue 23, item 19).
+     */
+    static int badUsage(ParameterException ex, String[] args) {
+        CommandLine cmd = ex.getCommandLine();
+        PrintWriter err = cmd.getErr();
+        String name = cmd.getCommandSpec().qualifiedName();
+        List<String> unmatched = ex instanceof CommandLine.UnmatchedArgumentException u ? u.getUnmatched() : List.of();
+        boolean commandExpected = !cmd.getSubcommands().isEmpty() && cmd.getCommandSpec().positionalParameters().isEmpty();
+        if (commandExpected && !unmatched.isEmpty() && !unmatched.get(0).startsWith("-")) {
+            String typed = unmatched.get(0);
+            String nearest = nearest(typed, cmd.getSubcommands().keySet());
+            err.println(name + ": unknown command '" + typed + "'" + (nearest == null ? "" : "; did you mean '" + name + " " + nearest + "'?"));
+        } else if (!unmatched.isEmpty() && unmatched.get(0).startsWith("--")) {
+            String typed = unmatched.get(0).split("=", 2)[0];
+            String nearest = nearest(typed, cmd.getCommandSpec().optionsMap().keySet());
+            err.println(name + ": unknown option '" + typed + "'" + (nearest == null ? "" : "; did you mean '" + nearest + "'?"));
+        } else {
+            err.println(name + ": " + ex.getMessage());
+        }
+        shortUsage(cmd, err);
+        return 2;
+    }
+
+    private static void shortUsage(CommandLine cmd, PrintWriter err) {
+        String name = cmd.getCommandSpec().qualifiedName();
+        if (!cmd.getSubcommands().isEmpty()) {
+            List<String> names = new ArrayList<>(cmd.getSubcommands().keySet());
+            names.remove("help");
+            err.println("usage: " + name + " [connection options] COMMAND ...   commands: " + String.join(", ", names));
+        } else {
+            err.print("usage: " + cmd.getHelp().synopsis(0));
+        }
+        err.println("see '" + name + " --help' for more");
+        err.flush();
+    }
+
+    /** The name nearest to {@code typed} (edit distance, a swap of two letters counting once), or null if none is near. */
+    static String nearest(String typed, java.util.Collection<String> names) {
+        String best = null;
+        int bestDistance = Integer.MAX_VALUE;
+        for (String n : names) {
+            if (n.equals("help")) continue;
+            int d = distance(typed.toLowerCase(java.util.Locale.ROOT), n);
+            if (d < bestDistance || d == bestDistance && n.startsWith(typed)) {
+                best = n;
+                bestDistance = d;
+            }
+        }
+        return best != null && bestDistance <= Math.max(2, best.length() / 3) ? best : null;
+    }
+
+    /** Optimal string alignment distance: insertions, deletions, substitutions and swaps of neighbours cost 1. */
+    static int distance(String a, String b) {
+        int[][] d = new int[a.length() + 1][b.length() + 1];
+        for (int i = 0; i <= a.length(); i++) d[i][0] = i;
+        for (int j = 0; j <= b.length(); j++) d[0][j] = j;
+        for (int i = 1; i <= a.length(); i++) {
+            for (int j = 1; j <= b.length(); j++) {
+                int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
+                d[i][j] = Math.min(Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1), d[i - 1][j - 1] + cost);
+                if (i > 1 && j > 1 && a.charAt(i - 1) == b.charAt(j - 2) && a.charAt(i - 2) == b.charAt(j - 1)) {
+                    d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+                }
+            }
+        }
+        return d[a.length()][b.length()];
     }
 
     static void printJson(CommandLine.Model.CommandSpec spec, JsonElement e) {
@@ -148,7 +231,7 @@ public final class OutpostCtl {
     @Command(name = "send", description = {
         "Send a command to one agent or to all: send AGENT ACTION [PARAMS-JSON] | send --all ACTION [PARAMS-JSON].",
         "Without --wait prints {id, agentId} per command; with --wait prints each result as one JSON line "
-            + "(PROTOCOL.md's result object with agentId) and exits 0 only if every result arrived and succeeded."})
+            + "(docs/protocol.md's result object with agentId) and exits 0 only if every result arrived and succeeded."})
     static final class Send implements Callable<Integer> {
         @Mixin Connection conn;
         @Spec CommandLine.Model.CommandSpec spec;
@@ -162,6 +245,8 @@ public final class OutpostCtl {
         String expiresAt;
         @Option(names = "--wait", paramLabel = "SECONDS", description = "wait up to this long for the results")
         Integer wait;
+        @Option(names = "--dry-run", description = "ask what the command would do: the agent changes nothing (dryRun: true)")
+        boolean dryRun;
         @Parameters(paramLabel = "ARGS", description = "AGENT ACTION [PARAMS-JSON], or with --all: ACTION [PARAMS-JSON]")
         List<String> args = new ArrayList<>();
 
@@ -169,13 +254,13 @@ public final class OutpostCtl {
         public Integer call() throws IOException, InterruptedException {
             int need = all ? 1 : 2;
             if (args.size() < need || args.size() > need + 1) {
-                throw new ParameterException(spec.commandLine(), all ? "usage: send --all ACTION [PARAMS-JSON]"
-                    : "usage: send AGENT ACTION [PARAMS-JSON] (or send --all ACTION [PARAMS-JSON])");
+                throw new ParameterException(spec.commandLine(), "expected AGENT ACTION [PARAMS-JSON] (with --all: ACTION [PARAMS-JSON]), got "
+                    + args.size() + " arguments");
             }
             String agent = all ? null : args.get(0);
             String action = args.get(need - 1);
             JsonObject params = args.size() > need ? parseParams(spec, args.get(need)) : new JsonObject();
-            return sendAndWait(spec, conn.client(spec), agent, action, params, id, timeout, expiresAt, wait);
+            return sendAndWait(spec, conn.client(spec), agent, action, params, id, timeout, expiresAt, dryRun, wait);
         }
     }
 
@@ -199,7 +284,8 @@ public final class OutpostCtl {
      * each request until a result comes in ({@code ?wait=S&until=any}), so nothing here polls.
      */
     static int sendAndWait(CommandLine.Model.CommandSpec spec, ServerClient client, String agent, String action, JsonObject params,
-                           String id, Integer timeout, String expiresAt, Integer wait) throws IOException, InterruptedException {
+                           String id, Integer timeout, String expiresAt, boolean dryRun, Integer wait)
+        throws IOException, InterruptedException {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         if (wait != null && wait < 0) throw new ParameterException(spec.commandLine(), "--wait must be 0 or more seconds, got " + wait);
@@ -212,6 +298,7 @@ public final class OutpostCtl {
         if (timeout != null) body.addProperty("timeoutSeconds", timeout);
         if (id != null) body.addProperty("id", id);
         if (expiresAt != null) body.addProperty("expiresAt", expiresAt);
+        if (dryRun) body.addProperty("dryRun", true);
         if (wait == null) {
             JsonArray commands = client.post("/api/v1/commands", body).getAsJsonObject().getAsJsonArray("commands");
             for (JsonElement c : commands) out.println(Json.GSON.toJson(c));
@@ -315,6 +402,55 @@ public final class OutpostCtl {
         }
     }
 
+    @Command(name = "events", description = {
+        "Events the agents sent, one JSON line each (agentId, id, kind, time, data, receivedAt, seq), oldest first.",
+        "With --follow, keeps printing new ones as they come until interrupted (Ctrl-C)."})
+    static final class Events implements Callable<Integer> {
+        /** Events asked for per request while following. */
+        static final int PAGE = 1000;
+
+        @Mixin Connection conn;
+        @Spec CommandLine.Model.CommandSpec spec;
+        @Option(names = "--agent", paramLabel = "A", description = "only this agent's") String agent;
+        @Option(names = "--kind", paramLabel = "K", description = "only events of this kind (health, alert, agent.events_dropped, ...)") String kind;
+        @Option(names = "--since", paramLabel = "TIME", description = "only events from this time on (RFC 3339)") String since;
+        @Option(names = "--limit", paramLabel = "N", defaultValue = "100", description = "the newest N at first (default: ${DEFAULT-VALUE})") int limit;
+        @Option(names = "--follow", description = "then print new events as they come, until interrupted") boolean follow;
+
+        @Override
+        public Integer call() throws IOException {
+            ServerClient client = conn.client(spec);
+            PrintWriter out = spec.commandLine().getOut();
+            StringBuilder filters = new StringBuilder();
+            if (agent != null) filters.append("&agent=").append(encode(agent));
+            if (kind != null) filters.append("&kind=").append(encode(kind));
+            if (since != null) filters.append("&since=").append(encode(since));
+            JsonArray newest = client.get("/api/v1/events?limit=" + limit + filters).getAsJsonArray();
+            long cursor = 0;
+            for (int i = newest.size() - 1; i >= 0; i--) cursor = print(out, newest.get(i).getAsJsonObject(), cursor);
+            out.flush();
+            if (!follow) return 0;
+            try {
+                while (!Thread.currentThread().isInterrupted()) {
+                    // the server holds each request until an event comes, or 25 s: a long poll, not a busy loop
+                    JsonArray next = client.get("/api/v1/events?after=" + cursor + "&wait=" + WAIT_PER_REQUEST_SECONDS
+                        + "&limit=" + PAGE + filters).getAsJsonArray();
+                    for (JsonElement e : next) cursor = print(out, e.getAsJsonObject(), cursor);
+                    out.flush();
+                }
+            } catch (java.io.InterruptedIOException e) {
+                // interrupted: the operator stopped following
+            }
+            return 0;
+        }
+
+        private static long print(PrintWriter out, JsonObject event, long cursor) {
+            out.println(Json.GSON.toJson(event));
+            JsonElement seq = event.get("seq");
+            return seq != null && seq.isJsonPrimitive() ? Math.max(cursor, seq.getAsLong()) : cursor;
+        }
+    }
+
     static String encode(String s) {
         return java.net.URLEncoder.encode(s, java.nio.charset.StandardCharsets.UTF_8).replace("+", "%20");
     }
@@ -411,7 +547,8 @@ public final class OutpostCtl {
             public Integer call() throws IOException, InterruptedException {
                 int need = all ? 2 : 3;
                 if (args.size() != need) {
-                    throw new ParameterException(spec.commandLine(), "usage: plugin push AGENT|--all install|upgrade JAR|SHA256, or plugin push AGENT|--all remove BSN");
+                    throw new ParameterException(spec.commandLine(), "expected AGENT install|upgrade JAR|SHA256 or AGENT remove BSN"
+                        + " (with --all: no AGENT), got " + args.size() + " arguments");
                 }
                 String agent = all ? null : args.get(0);
                 String op = args.get(need - 2);
@@ -436,7 +573,7 @@ public final class OutpostCtl {
                     case "remove" -> params.addProperty("bsn", target);
                     default -> throw new ParameterException(spec.commandLine(), "the operation must be install, upgrade or remove, got '" + op + "'");
                 }
-                return sendAndWait(spec, client, agent, "plugin." + op, params, null, timeout, null, wait);
+                return sendAndWait(spec, client, agent, "plugin." + op, params, null, timeout, null, false, wait);
             }
         }
 

@@ -96,6 +96,12 @@ public final class ServerClient {
         return send(request(path).header("Content-Type", contentType).POST(HttpRequest.BodyPublishers.ofByteArray(body)).build());
     }
 
+    /** POSTs a file's bytes, streamed from disk (a data set may not fit in memory). */
+    public JsonElement postFile(String path, String contentType, java.nio.file.Path file) throws IOException {
+        return send(request(path).timeout(Duration.ofHours(6)).header("Content-Type", contentType)
+            .POST(HttpRequest.BodyPublishers.ofFile(file)).build());
+    }
+
     private HttpRequest.Builder request(String path) {
         return HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(60))
             .header("Authorization", "Bearer " + token).header("Accept", "application/json");
@@ -107,7 +113,7 @@ public final class ServerClient {
             rs = http.send(rq, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new IOException("interrupted");
+            throw new java.io.InterruptedIOException("interrupted");
         } catch (IOException e) {
             throw new IOException("cannot reach the server at " + base + ": " + describe(e), e);
         }

@@ -25,14 +25,19 @@ import com.google.gson.JsonObject;
 
 import server.Times;
 import server.http.ApiException;
+import server.http.Guard;
 import server.http.Json;
+import server.http.SummaryLog;
 import server.http.Tokens;
+import server.store.Records;
 import server.store.Records.Command;
 import server.store.Records.Pending;
 import server.store.Records.Result;
 import server.store.Records.ResultOutcome;
 import server.store.Records.State;
 import server.store.ServerStore;
+import server.store.ServerStore.HelloRecord;
+import server.store.ServerStore.NewEvent;
 
 /**
  * The agents' side of the server: the WebSocket endpoint {@code /agent/v1/connect}, who is connected, pushing
@@ -43,12 +48,20 @@ public final class AgentGateway implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(AgentGateway.class.getName());
     public static final String SUBPROTOCOL = "outpost.v1";
     public static final String CONNECT_PATH = "/agent/v1/connect";
+    /** The largest frame the server takes from an agent. */
     public static final int MAX_FRAME_BYTES = 1 << 20;
+    /** The output kept of a result when nothing else is said (the agent's own default, docs/protocol.md §6). */
+    public static final int DEFAULT_MAX_OUTPUT_BYTES = 262_144;
     private static final int MAX_PROGRESS_ENTRIES = 100_000;
     private static final int MAX_CACHED_TOKENS = 200_000;
 
     private final ServerStore store;
     private final int heartbeatSeconds;
+    private final int maxOutputBytes;
+    private final Guard guard;
+    private final EventFeed eventFeed = new EventFeed();
+    /** Results not stored (another agent's command, or over what the agent may keep): summed up, not a line each. */
+    private final SummaryLog refusedResults = new SummaryLog(LOG, java.util.logging.Level.WARNING, "results not stored");
     private final ConcurrentHashMap<String, AgentSocket> connections = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, JsonObject> progress = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, String> tokenCache = new ConcurrentHashMap<>();
@@ -57,10 +70,17 @@ public final class AgentGateway implements AutoCloseable {
     private final ExecutorService io = Executors.newFixedThreadPool(2, r -> daemon(r, "agent-io"));
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "agent-seen"));
 
-    public AgentGateway(ServerStore store, int heartbeatSeconds) {
+    /**
+     * @param maxOutputBytes the output kept of a result (first and last halves), as the agent caps it
+     * @param guard          rate limits of refused authentication (the WebSocket upgrade is one)
+     */
+    public AgentGateway(ServerStore store, int heartbeatSeconds, int maxOutputBytes, Guard guard) {
         this.store = store;
         this.heartbeatSeconds = heartbeatSeconds;
+        this.maxOutputBytes = maxOutputBytes;
+        this.guard = guard;
         timer.scheduleWithFixedDelay(this::flushLastSeen, heartbeatSeconds, heartbeatSeconds, TimeUnit.SECONDS);
+        timer.scheduleWithFixedDelay(refusedResults::flush, 60, 60, TimeUnit.SECONDS);
     }
 
     private static Thread daemon(Runnable r, String name) {
@@ -88,11 +108,29 @@ public final class AgentGateway implements AutoCloseable {
                     + "' is required (Sec-WebSocket-Protocol), got " + rq.getSubProtocols()).toString(), cb);
                 return null;
             }
+            java.net.InetAddress source = remoteAddress(rq);
+            long retryAfter = guard.retryAfterSeconds(source);
+            if (retryAfter > 0) {
+                rs.setStatus(429);
+                rs.getHeaders().put(HttpHeader.RETRY_AFTER, retryAfter);
+                rs.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json; charset=utf-8");
+                Content.Sink.write(rs, true, Json.error("too many refused authentications from this address: try again in "
+                    + retryAfter + " s").toString(), cb);
+                return null;
+            }
             rs.setAcceptedSubProtocol(SUBPROTOCOL);
             // no permessage-deflate: its inflater and deflater would cost each of thousands of connections ~100 KB
             rs.setExtensions(new ArrayList<>());
-            return new AgentSocket(this, agentForAuthorization(rq.getHeaders().get(HttpHeader.AUTHORIZATION)));
+            String agentId = agentForAuthorization(rq.getHeaders().get(HttpHeader.AUTHORIZATION));
+            if (agentId == null) guard.refused(source, "missing or unknown agent token on the WebSocket (closed with 4401)");
+            return new AgentSocket(this, agentId);
         };
+    }
+
+    /** The client's address (null if Jetty cannot tell). */
+    public static java.net.InetAddress remoteAddress(org.eclipse.jetty.server.Request rq) {
+        java.net.SocketAddress a = rq.getConnectionMetaData().getRemoteSocketAddress();
+        return a instanceof java.net.InetSocketAddress isa ? isa.getAddress() : null;
     }
 
     /**
@@ -134,6 +172,28 @@ public final class AgentGateway implements AutoCloseable {
     /** The operators' waits for results; every transport tells it about each result it stores. */
     public ResultWaiters waiters() {
         return waiters;
+    }
+
+    /** The operators' waits for new events; every transport signals it once it has stored events. */
+    public EventFeed eventFeed() {
+        return eventFeed;
+    }
+
+    public int maxOutputBytes() {
+        return maxOutputBytes;
+    }
+
+    /** Logs (summed up) a result that was not stored, saying why. */
+    public void notStored(String agentId, String why) {
+        refusedResults.note("agent " + agentId, why);
+    }
+
+    /** Logs (summed up) a result that was not stored: another agent's command, or over the agent's bounds. */
+    public void notStored(String agentId, String resultId, ResultOutcome outcome) {
+        notStored(agentId, outcome == ResultOutcome.FOREIGN
+            ? "a result for " + resultId + ", which is another agent's command: not stored, not acked"
+            : "an offline result " + resultId + " over what one agent may store (" + store.limits().maxOfflineResults()
+                + " results, " + store.limits().maxOfflineResultBytes() + " bytes): not stored, not acked");
     }
 
     /** The last progress an agent reported for a command still running, or null. */
@@ -197,6 +257,7 @@ public final class AgentGateway implements AutoCloseable {
         if (info.agentId() != null && !info.agentId().equals(socket.agentId)) {
             LOG.warning(() -> "agent " + socket.agentId + " says it is '" + info.agentId() + "' in its hello: its token decides");
         }
+        socket.maxFrameBytes = info.record().maxFrameBytes() == null ? Records.DEFAULT_MAX_FRAME_BYTES : info.record().maxFrameBytes();
         JsonObject welcome = new JsonObject();
         welcome.addProperty("type", "welcome");
         welcome.addProperty("serverTime", Times.now());
@@ -204,12 +265,13 @@ public final class AgentGateway implements AutoCloseable {
         socket.send(welcome.toString());
         socket.welcomed = true;
         // read after 'welcomed' is set: a command stored from now on is pushed by the API, one stored before is read here
-        store.write(ServerStore.hello(socket.agentId, info.json(), info.hostname(), info.plugins(), "websocket", true, Times.now()),
+        store.write(store.hello(socket.agentId, info.record(), "websocket", true, AgentGateway::frameBytes, Times.now()),
             (pending, err) -> {
                 if (err != null) {
                     LOG.log(Level.WARNING, "cannot record the hello of agent " + socket.agentId, err);
                     io.execute(() -> socket.fail(ErrorCode.SERVER_ERROR, "the server could not record the hello"));
                 } else {
+                    pending.ended().forEach(waiters::stored);
                     io.execute(() -> sendPending(socket, pending));
                 }
             });
@@ -228,20 +290,19 @@ public final class AgentGateway implements AutoCloseable {
     }
 
     void result(AgentSocket socket, JsonObject frame) {
-        ParsedResult r = ParsedResult.of(frame, "result.");
+        ParsedResult r = ParsedResult.of(frame, "result.", maxOutputBytes);
         socket.forget(r.id());
         progress.remove(r.id());
         String now = Times.now();
-        store.write(c -> ServerStore.storeResult(c, socket.agentId, r.id(), r.status(), r.json(), now), (outcome, err) -> {
+        store.write(c -> store.storeResult(c, socket.agentId, r.id(), r.status(), r.json(), now, false), (outcome, err) -> {
             if (err != null) {
                 // not acked: the agent keeps the result and sends it again
                 LOG.log(Level.WARNING, "cannot store result " + r.id() + " of agent " + socket.agentId, err);
-            } else if (outcome == ResultOutcome.FOREIGN) {
-                LOG.warning(() -> "agent " + socket.agentId + " sent a result for " + r.id()
-                    + ", which belongs to another agent: not stored, not acked");
+            } else if (outcome == ResultOutcome.FOREIGN || outcome == ResultOutcome.OVER_QUOTA) {
+                notStored(socket.agentId, r.id(), outcome);
             } else {
                 socket.ackAfterCommit(r.id());
-                if (outcome == ResultOutcome.STORED) waiters.stored(new Result(r.id(), socket.agentId, r.status(), r.json(), now));
+                if (outcome == ResultOutcome.STORED) waiters.stored(new Result(r.id(), socket.agentId, r.status(), r.json(), now, true));
             }
         });
     }
@@ -257,13 +318,15 @@ public final class AgentGateway implements AutoCloseable {
     }
 
     void event(AgentSocket socket, JsonObject frame) {
-        ParsedEvent e = ParsedEvent.of(frame, "event.");
+        NewEvent e = ParsedEvent.of(frame, "event.");
         String now = Times.now();
-        store.write(c -> {
-            ServerStore.storeEvent(c, socket.agentId, e.kind(), e.time(), e.json(), now);
-            return null;
-        }, (v, err) -> {
-            if (err != null) LOG.log(Level.WARNING, "cannot store an event of agent " + socket.agentId, err);
+        store.write(c -> store.storeEvent(c, socket.agentId, e, now), (stored, err) -> {
+            if (err != null) {
+                LOG.log(Level.WARNING, "cannot store an event of agent " + socket.agentId, err);
+                return;
+            }
+            if (e.id() != null) socket.ackEventAfterCommit(e.id()); // an event without an id (an older agent) is not acked
+            if (stored) store.afterBatch(eventFeed::signal);
         });
     }
 
@@ -282,7 +345,12 @@ public final class AgentGateway implements AutoCloseable {
         List<String> sent = new ArrayList<>();
         for (Command c : commands) {
             AgentSocket s = connections.get(c.agentId());
-            if (s != null && s.sendCommand(c.id(), commandFrameText(c))) sent.add(c.id());
+            if (s == null || !s.welcomed) continue;
+            if (!ServerStore.fits(c, s.maxFrameBytes, AgentGateway::frameBytes)) {
+                endUndeliverable(c, s.maxFrameBytes); // its hello lowered the limit after the command was made
+                continue;
+            }
+            if (s.sendCommand(c.id(), commandFrameText(c))) sent.add(c.id());
         }
         if (!sent.isEmpty()) {
             // soon: a dispatched command that is not accepted is sent again at the next hello anyway
@@ -292,16 +360,30 @@ public final class AgentGateway implements AutoCloseable {
         }
     }
 
-    /** Tells the agent, if connected, to cancel a command it was sent. */
+    private void endUndeliverable(Command c, int limit) {
+        String now = Times.now();
+        store.write(tx -> ServerStore.endUndeliverable(tx, c, frameBytes(c), limit, now), (made, err) -> {
+            if (err != null) LOG.log(Level.WARNING, "cannot end the undeliverable command " + c.id(), err);
+            else if (made != null) waiters.stored(made);
+        });
+    }
+
+    /**
+     * Tells the agent, if connected, to cancel a command it was sent. One the operator cancelled before the agent
+     * accepted it goes again first unless this connection sent it: it may have been lost with an older one, and
+     * the agent ignores a cancel for an id it never got (docs/protocol.md §6).
+     */
     public boolean sendCancel(Command c) {
-        if (!State.DISPATCHED.equals(c.state()) && !State.ACCEPTED.equals(c.state())) return false;
+        boolean unaccepted = State.CANCELLED.equals(c.state()) && c.cancelRequested();
+        if (!State.DISPATCHED.equals(c.state()) && !State.ACCEPTED.equals(c.state()) && !unaccepted) return false;
         AgentSocket s = connections.get(c.agentId());
         if (s == null || !s.welcomed) return false;
+        if (unaccepted && ServerStore.fits(c, s.maxFrameBytes, AgentGateway::frameBytes)) s.sendCommand(c.id(), commandFrameText(c));
         s.send(cancelFrame(c.id()));
         return true;
     }
 
-    /** The {@code command} frame of PROTOCOL.md §3 (the check-in response lists the same objects). */
+    /** The {@code command} frame of docs/protocol.md §3 (the check-in response lists the same objects). */
     public static JsonObject commandFrame(Command c) {
         JsonObject o = new JsonObject();
         o.addProperty("type", "command");
@@ -311,7 +393,13 @@ public final class AgentGateway implements AutoCloseable {
         if (c.timeoutSeconds() != null) o.addProperty("timeoutSeconds", c.timeoutSeconds());
         o.addProperty("issuedAt", c.issuedAt());
         if (c.expiresAt() != null) o.addProperty("expiresAt", c.expiresAt());
+        if (c.dryRun()) o.addProperty("dryRun", true);
         return o;
+    }
+
+    /** The size of a command's frame in UTF-8 bytes, as the agent measures it against its {@code maxFrameBytes}. */
+    public static long frameBytes(Command c) {
+        return ServerStore.utf8Length(commandFrameText(c));
     }
 
     /** {@link #commandFrame} as text, with the stored params copied in as they are rather than parsed and written again. */
@@ -326,6 +414,7 @@ public final class AgentGateway implements AutoCloseable {
             if (c.timeoutSeconds() != null) w.name("timeoutSeconds").value(c.timeoutSeconds());
             w.name("issuedAt").value(c.issuedAt());
             if (c.expiresAt() != null) w.name("expiresAt").value(c.expiresAt());
+            if (c.dryRun()) w.name("dryRun").value(true); // left out when false: the frame older agents know
             w.endObject();
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e); // a StringWriter does not fail
@@ -343,6 +432,7 @@ public final class AgentGateway implements AutoCloseable {
     @Override
     public void close() {
         timer.shutdownNow();
+        refusedResults.flush();
         waiters.close();
         io.shutdown();
         try {
@@ -355,7 +445,7 @@ public final class AgentGateway implements AutoCloseable {
     // ---------------------------------------------------------------- shapes shared with the polling transport
 
     /** What the server keeps of a hello. */
-    public record HelloInfo(String agentId, String hostname, String plugins, String json) {
+    public record HelloInfo(String agentId, HelloRecord record) {
         public static HelloInfo of(JsonObject hello, String where) {
             String agentId = Json.optString(hello, "agentId", where);
             String hostname = Json.optString(hello, "hostname", where);
@@ -365,26 +455,46 @@ public final class AgentGateway implements AutoCloseable {
             }
             JsonElement os = hello.get("os");
             if (os != null && !os.isJsonNull() && !os.isJsonObject()) throw ApiException.badRequest(where + "os must be a JSON object");
+            Integer maxFrameBytes = Json.optPositiveInt(hello, "maxFrameBytes", where);
             JsonObject copy = hello.deepCopy();
             copy.remove("type");
-            return new HelloInfo(agentId, hostname, plugins == null || plugins.isJsonNull() ? null : plugins.toString(), copy.toString());
+            return new HelloInfo(agentId, new HelloRecord(copy.toString(), hostname,
+                plugins == null || plugins.isJsonNull() ? null : plugins.toString(), maxFrameBytes));
         }
     }
 
-    /** A result object (PROTOCOL.md §3) checked for what the server relies on: its id and status. */
+    /** A result object (docs/protocol.md §3) checked for what the server relies on, its id and status, its output capped. */
     public record ParsedResult(String id, String status, String json) {
-        public static ParsedResult of(JsonObject r, String where) {
+        public static ParsedResult of(JsonObject r, String where, int maxOutputBytes) {
             String id = Json.reqString(r, "id", where);
             String status = Json.reqString(r, "status", where);
+            OutputCap.apply(r, maxOutputBytes);
             return new ParsedResult(id, status, withoutType(r));
         }
     }
 
-    public record ParsedEvent(String kind, String time, String json) {
-        public static ParsedEvent of(JsonObject e, String where) {
+    /** An event object (docs/protocol.md §9); its {@code id} is optional (an older agent sends none). */
+    public static final class ParsedEvent {
+        /** An event id: what the agent makes is a UUID; anything longer is no event id. */
+        private static final int MAX_ID_LENGTH = 128;
+
+        private ParsedEvent() {}
+
+        public static NewEvent of(JsonObject e, String where) {
+            String id = Json.optString(e, "id", where);
+            if (id != null && (id.isBlank() || id.length() > MAX_ID_LENGTH)) {
+                throw ApiException.badRequest(where + "id must be 1.." + MAX_ID_LENGTH + " characters (a UUID), got '"
+                    + Json.abbreviate(new com.google.gson.JsonPrimitive(id)) + "'");
+            }
             String kind = Json.optString(e, "kind", where);
             String time = Json.optString(e, "time", where);
-            return new ParsedEvent(kind, time, withoutType(e));
+            long timeMillis;
+            try {
+                timeMillis = time == null ? System.currentTimeMillis() : Instant.parse(time).toEpochMilli();
+            } catch (java.time.format.DateTimeParseException bad) {
+                timeMillis = System.currentTimeMillis(); // the event is kept; "since" then goes by when it arrived
+            }
+            return new NewEvent(id, kind, time, timeMillis, withoutType(e));
         }
     }
 

@@ -1,7 +1,6 @@
 package server.gateway;
 
 import java.nio.ByteBuffer;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -22,7 +21,7 @@ import server.http.ApiException;
 import server.http.Json;
 
 /**
- * One agent's WebSocket connection (PROTOCOL.md §3). Jetty delivers its frames one at a time; what they carry is
+ * One agent's WebSocket connection (docs/protocol.md §3). Jetty delivers its frames one at a time; what they carry is
  * handed to the store's writer, and acks go out once the results are committed. Kept small: thousands are open.
  * Public only because Jetty invokes the listener methods reflectively.
  */
@@ -36,10 +35,13 @@ public final class AgentSocket implements Session.Listener.AutoDemanding {
     /** Set once {@code welcome} is queued: from then on commands may be pushed. */
     volatile boolean welcomed;
     private boolean helloSeen;
+    /** The agent's {@code maxFrameBytes} from its hello: no command frame over it is sent on this connection. */
+    volatile int maxFrameBytes = server.store.Records.DEFAULT_MAX_FRAME_BYTES;
     volatile long lastSeenMillis = System.currentTimeMillis();
     /** Ids sent on this connection and not yet accepted: one command is not pushed twice by hello and the API. */
     private final Set<String> sent = ConcurrentHashMap.newKeySet();
     private final ConcurrentLinkedQueue<String> acks = new ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<String> eventAcks = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean ackScheduled = new AtomicBoolean();
     private volatile boolean closing;
 
@@ -148,16 +150,46 @@ public final class AgentSocket implements Session.Listener.AutoDemanding {
         if (ackScheduled.compareAndSet(false, true)) gateway.afterBatch(this::flushAcks);
     }
 
+    /** As {@link #ackAfterCommit}, for an event id: it goes in the same ack frame's {@code events} (docs/protocol.md §3). */
+    void ackEventAfterCommit(String eventId) {
+        eventAcks.add(eventId);
+        if (ackScheduled.compareAndSet(false, true)) gateway.afterBatch(this::flushAcks);
+    }
+
+    /**
+     * Sends the acks of a batch, in as few frames as fit the agent's {@code maxFrameBytes}: a batch may commit
+     * thousands of results, and an agent closes on a frame over its limit (docs/protocol.md §3).
+     */
     private void flushAcks() {
         ackScheduled.set(false);
-        List<String> ids = new ArrayList<>();
-        for (String id; (id = acks.poll()) != null; ) ids.add(id);
-        if (ids.isEmpty()) return;
+        long budget = maxFrameBytes - ACK_OVERHEAD;
+        JsonArray ids = new JsonArray();
+        JsonArray events = new JsonArray();
+        long size = 0;
+        for (ConcurrentLinkedQueue<String> q : List.of(acks, eventAcks)) {
+            for (String id; (id = q.poll()) != null; ) {
+                long n = server.store.ServerStore.utf8Length(id) + 3; // quotes and comma
+                if (size + n > budget && (!ids.isEmpty() || !events.isEmpty())) {
+                    sendAck(ids, events);
+                    ids = new JsonArray();
+                    events = new JsonArray();
+                    size = 0;
+                }
+                (q == acks ? ids : events).add(id);
+                size += n;
+            }
+        }
+        if (!ids.isEmpty() || !events.isEmpty()) sendAck(ids, events);
+    }
+
+    /** Room for {@code {"type":"ack","ids":[],"events":[]}} and escapes in the ids. */
+    private static final int ACK_OVERHEAD = 1024;
+
+    private void sendAck(JsonArray ids, JsonArray events) {
         JsonObject ack = new JsonObject();
         ack.addProperty("type", "ack");
-        JsonArray a = new JsonArray(ids.size());
-        ids.forEach(a::add);
-        ack.add("ids", a);
+        ack.add("ids", ids);
+        if (!events.isEmpty()) ack.add("events", events);
         send(ack.toString());
     }
 
@@ -166,7 +198,8 @@ public final class AgentSocket implements Session.Listener.AutoDemanding {
         Session s = session;
         if (s == null || closing) return;
         closing = true;
-        if (code != ErrorCode.REPLACED) {
+        // a refused token is counted and logged (summed up) by the guard: a line each here would let a flood fill the log
+        if (code != ErrorCode.REPLACED && code != ErrorCode.UNAUTHORIZED) {
             LOG.info(() -> "agent " + (agentId == null ? "(unauthenticated, " + s.getRemoteSocketAddress() + ")" : agentId)
                 + ": closing with " + code.closeCode() + " " + code.wireName() + ": " + message);
         }

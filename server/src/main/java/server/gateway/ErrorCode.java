@@ -1,6 +1,6 @@
 package server.gateway;
 
-/** Codes of the server's {@code error} frame (PROTOCOL.md §3); the server closes the connection after it. */
+/** Codes of the server's {@code error} frame (docs/protocol.md §3); the server closes the connection after it. */
 public enum ErrorCode {
     /** A malformed frame, a frame before hello, or a field of the wrong shape. Close code 4400. */
     PROTOCOL_ERROR(4400),

@@ -22,6 +22,7 @@ import server.store.Records.Pending;
 import server.store.Records.Result;
 import server.store.Records.ResultOutcome;
 import server.store.ServerStore;
+import server.store.ServerStore.NewEvent;
 
 /** The agents' HTTPS endpoints: enrolment (§2), check-in (§4), offline reports (§8) and plugin downloads. */
 final class AgentHttpApi {
@@ -30,18 +31,26 @@ final class AgentHttpApi {
     private static final long MAX_SMALL_BODY = 64 * 1024;
     private static final long MAX_CHECKIN_BODY = 32L << 20;
     private static final long MAX_REPORT_BODY = 128L << 20;
+    /**
+     * The largest result or event stored, after the output cap: what fits in a WebSocket frame, so that polling
+     * cannot store what the WebSocket would not carry.
+     */
+    static final int MAX_ITEM_BYTES = AgentGateway.MAX_FRAME_BYTES;
 
     private final ServerStore store;
     private final AgentGateway gateway;
     private final BundleRepository bundles;
+    private final Guard guard;
     private final String enrollmentToken;
     private final int checkInSeconds;
 
-    AgentHttpApi(ServerStore store, AgentGateway gateway, BundleRepository bundles, String enrollmentToken, int checkInSeconds) {
+    AgentHttpApi(ServerStore store, AgentGateway gateway, BundleRepository bundles, Guard guard, String enrollmentToken,
+                 int checkInSeconds) {
         this.checkInSeconds = checkInSeconds;
         this.store = store;
         this.gateway = gateway;
         this.bundles = bundles;
+        this.guard = guard;
         this.enrollmentToken = enrollmentToken;
     }
 
@@ -78,16 +87,22 @@ final class AgentHttpApi {
     }
 
     private String authenticate(Exchange ex) {
+        guard.mayAuthenticate(ex.remoteAddress());
         String agentId = gateway.agentForAuthorization(ex.header(HttpHeader.AUTHORIZATION));
-        if (agentId == null) throw ApiException.unauthorized("missing or unknown agent token (Authorization: Bearer <agentToken>)");
+        if (agentId == null) {
+            guard.refused(ex.remoteAddress(), "missing or unknown agent token on " + ex.path());
+            throw ApiException.unauthorized("missing or unknown agent token (Authorization: Bearer <agentToken>)");
+        }
         return agentId;
     }
 
     private void enroll(Exchange ex) {
+        guard.mayAuthenticate(ex.remoteAddress());
+        guard.enrolment(ex.remoteAddress());
         JsonObject body = ex.jsonBody(MAX_SMALL_BODY);
         String token = Json.optString(body, "enrollmentToken", "");
         if (token == null || !Tokens.matches(token, enrollmentToken)) {
-            LOG.warning("refused an enrolment with a " + (token == null ? "missing" : "wrong") + " enrollmentToken");
+            guard.refused(ex.remoteAddress(), "enrolment with a " + (token == null ? "missing" : "wrong") + " enrollmentToken");
             throw ApiException.unauthorized("enrollmentToken is missing or wrong");
         }
         String hostname = Json.optString(body, "hostname", "");
@@ -123,22 +138,22 @@ final class AgentHttpApi {
             accepted.add(e.getAsString());
         }
         List<ParsedResult> results = results(body);
-        List<ParsedEvent> events = events(body);
+        List<NewEvent> events = events(body);
         String now = Times.now();
         HelloInfo helloInfo = hello;
         record Outcome(Stored stored, Pending pending) {}
         Outcome o = store.writeAndWait(c -> {
-            if (helloInfo != null) {
-                ServerStore.updateHello(c, agentId, helloInfo.json(), helloInfo.hostname(), helloInfo.plugins(), "poll",
-                    gateway.isConnected(agentId), now);
-            }
+            if (helloInfo != null) ServerStore.updateHello(c, agentId, helloInfo.record(), "poll", gateway.isConnected(agentId), now);
             if (!accepted.isEmpty()) ServerStore.accepted(agentId, accepted).run(c);
-            Stored stored = storeAll(c, agentId, results, events, now);
-            return new Outcome(stored, ServerStore.pendingFor(agentId, now).run(c));
+            Stored stored = storeAll(c, agentId, results, events, now, false);
+            return new Outcome(stored, store.pendingFor(agentId, AgentGateway::frameBytes, now).run(c));
         });
         o.stored().fresh().forEach(gateway.waiters()::stored);
+        o.pending().ended().forEach(gateway.waiters()::stored);
+        if (o.stored().newEvents()) gateway.eventFeed().signal();
         JsonObject out = new JsonObject();
         out.add("ack", strings(o.stored().ack()));
+        out.add("ackEvents", strings(o.stored().ackEvents()));
         JsonArray commands = new JsonArray();
         for (Command c : o.pending().commands()) commands.add(AgentGateway.commandFrame(c));
         out.add("commands", commands);
@@ -147,6 +162,10 @@ final class AgentHttpApi {
         ex.json(200, out);
     }
 
+    /**
+     * An offline report (docs/protocol.md §8): its results are stored under the agent the token names, as offline
+     * results, never as a command's. All or nothing: a report over what the agent may store is refused (507) whole.
+     */
     private void reports(Exchange ex, String agentId) {
         JsonObject body = ex.jsonBody(MAX_REPORT_BODY);
         String reported = Json.optString(body, "agentId", "");
@@ -154,33 +173,67 @@ final class AgentHttpApi {
             LOG.warning("agent " + agentId + " uploaded a report made as '" + reported + "': stored as " + agentId);
         }
         List<ParsedResult> results = results(body);
-        List<ParsedEvent> events = events(body);
+        List<NewEvent> events = events(body);
         String now = Times.now();
-        Stored stored = store.writeAndWait(c -> storeAll(c, agentId, results, events, now));
-        stored.fresh().forEach(gateway.waiters()::stored);
+        Stored stored = store.writeAndWait(c -> storeAll(c, agentId, results, events, now, true));
+        if (stored.newEvents()) gateway.eventFeed().signal();
         JsonObject out = new JsonObject();
         out.add("ack", strings(stored.ack()));
+        out.add("ackEvents", strings(stored.ackEvents()));
         ex.json(200, out);
     }
 
-    /** What storing an agent's results came to: the ids to ack, and the results stored for the first time. */
-    private record Stored(List<String> ack, List<Result> fresh) {}
+    /**
+     * What storing an agent's results and events came to: the result ids and event ids to ack, the results stored
+     * for the first time as commands' results (for the waits), and whether any event is new.
+     */
+    private record Stored(List<String> ack, List<String> ackEvents, List<Result> fresh, boolean newEvents) {}
 
-    private static Stored storeAll(java.sql.Connection c, String agentId, List<ParsedResult> results,
-                                   List<ParsedEvent> events, String now) throws java.sql.SQLException {
+    /** @param report an offline report: all or nothing, and a result over a bound refuses the whole report */
+    private Stored storeAll(java.sql.Connection c, String agentId, List<ParsedResult> results, List<NewEvent> events,
+                            String now, boolean report) throws java.sql.SQLException {
         List<String> ack = new ArrayList<>();
         List<Result> fresh = new ArrayList<>();
-        for (ParsedResult r : results) {
-            ResultOutcome outcome = ServerStore.storeResult(c, agentId, r.id(), r.status(), r.json(), now);
-            if (outcome == ResultOutcome.FOREIGN) {
-                LOG.warning("agent " + agentId + " sent a result for " + r.id() + ", which belongs to another agent: not stored, not acked");
-            } else {
-                ack.add(r.id());
-                if (outcome == ResultOutcome.STORED) fresh.add(new Result(r.id(), agentId, r.status(), r.json(), now));
+        for (int i = 0; i < results.size(); i++) {
+            ParsedResult r = results.get(i);
+            if (ServerStore.utf8Length(r.json()) > MAX_ITEM_BYTES) {
+                if (report) {
+                    throw ApiException.tooLarge("results[" + i + "] (id '" + r.id() + "') is larger than " + MAX_ITEM_BYTES
+                        + " bytes once its output is capped: nothing of the report is stored");
+                }
+                gateway.notStored(agentId, "result " + r.id() + " is larger than " + MAX_ITEM_BYTES
+                    + " bytes once its output is capped: not stored, not acked");
+                continue;
+            }
+            ResultOutcome outcome = store.storeResult(c, agentId, r.id(), r.status(), r.json(), now, report);
+            switch (outcome) {
+                case STORED -> {
+                    ack.add(r.id());
+                    fresh.add(new Result(r.id(), agentId, r.status(), r.json(), now, true));
+                }
+                case STORED_OFFLINE, DUPLICATE -> ack.add(r.id());
+                case OVER_QUOTA -> {
+                    if (report) {
+                        throw new ApiException(507, "agent '" + agentId + "' may store at most " + store.limits().maxOfflineResults()
+                            + " offline results of at most " + store.limits().maxOfflineResultBytes() + " bytes in all (--max-offline-results,"
+                            + " --max-offline-result-bytes); results[" + i + "] (id '" + r.id() + "') is over that: nothing of the report is stored");
+                    }
+                    gateway.notStored(agentId, r.id(), outcome);
+                }
+                case FOREIGN -> gateway.notStored(agentId, r.id(), outcome);
             }
         }
-        for (ParsedEvent e : events) ServerStore.storeEvent(c, agentId, e.kind(), e.time(), e.json(), now);
-        return new Stored(ack, fresh);
+        List<String> ackEvents = new ArrayList<>();
+        boolean newEvents = false;
+        for (int i = 0; i < events.size(); i++) {
+            NewEvent e = events.get(i);
+            if (ServerStore.utf8Length(e.json()) > MAX_ITEM_BYTES) {
+                throw ApiException.tooLarge("events[" + i + "] is larger than " + MAX_ITEM_BYTES + " bytes");
+            }
+            newEvents |= store.storeEvent(c, agentId, e, now);
+            if (e.id() != null) ackEvents.add(e.id()); // an event without an id (an older agent) is stored, not acked
+        }
+        return new Stored(ack, ackEvents, fresh, newEvents);
     }
 
     private static JsonArray array(JsonObject body, String field) {
@@ -190,19 +243,19 @@ final class AgentHttpApi {
         return e.getAsJsonArray();
     }
 
-    private static List<ParsedResult> results(JsonObject body) {
+    private List<ParsedResult> results(JsonObject body) {
         List<ParsedResult> out = new ArrayList<>();
         JsonArray a = array(body, "results");
         for (int i = 0; i < a.size(); i++) {
             JsonElement e = a.get(i);
             if (!e.isJsonObject()) throw ApiException.badRequest("results[" + i + "] must be a JSON object");
-            out.add(ParsedResult.of(e.getAsJsonObject(), "results[" + i + "]."));
+            out.add(ParsedResult.of(e.getAsJsonObject(), "results[" + i + "].", gateway.maxOutputBytes()));
         }
         return out;
     }
 
-    private static List<ParsedEvent> events(JsonObject body) {
-        List<ParsedEvent> out = new ArrayList<>();
+    private static List<NewEvent> events(JsonObject body) {
+        List<NewEvent> out = new ArrayList<>();
         JsonArray a = array(body, "events");
         for (int i = 0; i < a.size(); i++) {
             JsonElement e = a.get(i);

@@ -4,14 +4,25 @@ package server.http;
 public final class ApiException extends RuntimeException {
     private static final long serialVersionUID = 1L;
     private final int status;
+    /** For 429: the {@code Retry-After} seconds; 0 for none. */
+    private final long retryAfterSeconds;
 
     public ApiException(int status, String message) {
+        this(status, message, 0);
+    }
+
+    public ApiException(int status, String message, long retryAfterSeconds) {
         super(message);
         this.status = status;
+        this.retryAfterSeconds = retryAfterSeconds;
     }
 
     public int status() {
         return status;
+    }
+
+    public long retryAfterSeconds() {
+        return retryAfterSeconds;
     }
 
     public static ApiException badRequest(String message) {
@@ -28,5 +39,9 @@ public final class ApiException extends RuntimeException {
 
     public static ApiException unauthorized(String message) {
         return new ApiException(401, message);
+    }
+
+    public static ApiException tooLarge(String message) {
+        return new ApiException(413, message);
     }
 }

@@ -40,6 +40,12 @@ public final class Exchange {
         return path;
     }
 
+    /** The client's address (null if Jetty cannot tell). */
+    public java.net.InetAddress remoteAddress() {
+        java.net.SocketAddress a = request.getConnectionMetaData().getRemoteSocketAddress();
+        return a instanceof java.net.InetSocketAddress isa ? isa.getAddress() : null;
+    }
+
     public String header(HttpHeader h) {
         return request.getHeaders().get(h);
     }
@@ -121,6 +127,20 @@ public final class Exchange {
         response.getHeaders().put(HttpHeader.CONTENT_TYPE, contentType);
         response.getHeaders().put(HttpHeader.CONTENT_LENGTH, body.length);
         response.write(true, ByteBuffer.wrap(body), callback);
+    }
+
+    /**
+     * Streams {@code length} bytes of a file from {@code offset} (a data set, a range of one), without reading it into
+     * memory; {@code headOnly} sends the headers alone.
+     */
+    public void file(int status, String contentType, java.nio.file.Path file, long offset, long length, List<HttpField> headers,
+                     boolean headOnly) {
+        response.setStatus(status);
+        for (HttpField f : headers) response.getHeaders().put(f);
+        response.getHeaders().put(HttpHeader.CONTENT_TYPE, contentType);
+        response.getHeaders().put(HttpHeader.CONTENT_LENGTH, length);
+        if (headOnly) response.write(true, null, callback);
+        else Content.copy(Content.Source.from(file, offset, length), response, callback);
     }
 
     public void error(int status, String message, List<HttpField> extraHeaders) {

@@ -20,7 +20,7 @@ public final class Json {
     /** Compact output, no HTML escaping (outputs carry shell text). */
     public static final Gson GSON = new GsonBuilder().disableHtmlEscaping().serializeNulls().create();
     public static final Gson PRETTY = new GsonBuilder().disableHtmlEscaping().setPrettyPrinting().serializeNulls().create();
-    /** {@code <plugin>.<verb>}, as the agent checks it (PROTOCOL.md §7). */
+    /** {@code <plugin>.<verb>}, as the agent checks it (docs/protocol.md §7). */
     public static final Pattern ACTION = Pattern.compile("[a-z][a-z0-9_-]*(\\.[a-zA-Z][a-zA-Z0-9_-]*)+");
 
     private Json() {}

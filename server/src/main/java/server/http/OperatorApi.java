@@ -27,6 +27,7 @@ import server.gateway.ResultWaiters;
 import server.store.Records.Agent;
 import server.store.Records.Bundle;
 import server.store.Records.Command;
+import server.store.Records.Event;
 import server.store.Records.NewCommand;
 import server.store.Records.Result;
 import server.store.Records.State;
@@ -47,17 +48,21 @@ final class OperatorApi {
     private final ServerStore store;
     private final AgentGateway gateway;
     private final BundleRepository bundles;
+    private final Guard guard;
     private final String operatorToken;
 
-    OperatorApi(ServerStore store, AgentGateway gateway, BundleRepository bundles, String operatorToken) {
+    OperatorApi(ServerStore store, AgentGateway gateway, BundleRepository bundles, Guard guard, String operatorToken) {
         this.store = store;
         this.gateway = gateway;
         this.bundles = bundles;
+        this.guard = guard;
         this.operatorToken = operatorToken;
     }
 
     void handle(Exchange ex) throws IOException {
+        guard.mayAuthenticate(ex.remoteAddress());
         if (!Tokens.matches(Tokens.bearer(ex.header(HttpHeader.AUTHORIZATION)), operatorToken)) {
+            guard.refused(ex.remoteAddress(), "missing or wrong operator token on " + ex.path());
             throw ApiException.unauthorized("missing or wrong operator token (Authorization: Bearer <operator.token>)");
         }
         String[] seg = ex.path().substring("/api/v1/".length()).split("/", -1);
@@ -103,6 +108,11 @@ final class OperatorApi {
                     throw notFound(ex);
                 }
             }
+            case "events" -> {
+                if (seg.length != 1) throw notFound(ex);
+                ex.requireMethod("GET");
+                listEvents(ex);
+            }
             case "bundles" -> {
                 if (seg.length != 1) throw notFound(ex);
                 ex.requireMethod("GET", "POST");
@@ -128,9 +138,10 @@ final class OperatorApi {
 
     /** One command of a request, checked. {@code where} names it in errors: "" alone, "commands[3]." in a batch. */
     private record CommandSpec(String where, boolean all, String agentId, String action, JsonObject params, String paramsJson,
-                               Integer timeout, String id, String expiresAt) {}
+                               Integer timeout, String id, String expiresAt, boolean dryRun) {}
 
-    private static final List<String> COMMAND_FIELDS = List.of("agentId", "all", "action", "params", "timeoutSeconds", "id", "expiresAt");
+    private static final List<String> COMMAND_FIELDS =
+        List.of("agentId", "all", "action", "params", "timeoutSeconds", "id", "expiresAt", "dryRun");
 
     private static CommandSpec commandSpec(JsonObject body, String where) {
         boolean all = Json.optBoolean(body, "all", where);
@@ -161,8 +172,9 @@ final class OperatorApi {
         if (expires != null && !expires.isAfter(Instant.now())) {
             throw ApiException.badRequest(where + "expiresAt " + expires + " is in the past");
         }
+        boolean dryRun = Json.optBoolean(body, "dryRun", where);
         return new CommandSpec(where, all, agentId, action, params, params.toString(), timeout, id,
-            expires == null ? null : expires.toString());
+            expires == null ? null : expires.toString(), dryRun);
     }
 
     /** The commands of a request body: one command's fields, or a batch {@code {"commands": [...]}}. */
@@ -205,68 +217,64 @@ final class OperatorApi {
         ResultWaiters.Until until = until(ex, waitMillis);
         List<CommandSpec> specs = commandSpecs(ex.jsonBody(MAX_BODY));
         String now = Times.now();
-        /** {@code chosen}: ids of new commands the operator named (a result may already be stored under one). */
-        record Created(List<Command> commands, List<Command> fresh, Set<String> chosen) {}
+        record Created(List<Command> commands, List<Command> fresh) {}
         Created created = store.writeAndWait(c -> {
             List<Command> out = new ArrayList<>(specs.size());
             List<NewCommand> fresh = new ArrayList<>(specs.size());
-            Set<String> chosen = new HashSet<>();
-            Map<String, Boolean> enrolled = new HashMap<>();
-            List<String> everyone = null;
+            List<Command> made = new ArrayList<>(specs.size());
+            Map<String, Agent> enrolled = new HashMap<>();
+            List<Agent> everyone = null;
             for (CommandSpec s : specs) {
                 if (s.all()) {
-                    if (everyone == null) everyone = ServerStore.allAgentIds(c);
-                    for (String a : everyone) {
-                        fresh.add(new NewCommand(UUID.randomUUID().toString(), a, s.action(), s.paramsJson(), s.timeout(), s.expiresAt()));
-                        out.add(null);
+                    if (everyone == null) everyone = ServerStore.allAgents(c);
+                    for (Agent a : everyone) {
+                        Command cmd = deliverable(s, a, new Command(UUID.randomUUID().toString(), a.agentId(), s.action(),
+                            s.paramsJson(), s.timeout(), now, s.expiresAt(), State.QUEUED, false, now, s.dryRun()));
+                        out.add(cmd);
+                        made.add(cmd);
                     }
                     continue;
                 }
-                Boolean known = enrolled.get(s.agentId());
-                if (known == null) enrolled.put(s.agentId(), known = ServerStore.agentExists(c, s.agentId()));
-                if (!known) throw ApiException.notFound(s.where() + "agentId '" + s.agentId() + "' is not an enrolled agent");
+                Agent agent = enrolled.get(s.agentId());
+                if (agent == null) {
+                    agent = ServerStore.agent(c, s.agentId());
+                    if (agent == null) throw ApiException.notFound(s.where() + "agentId '" + s.agentId() + "' is not an enrolled agent");
+                    enrolled.put(s.agentId(), agent);
+                }
                 if (s.id() != null) {
                     Command existing = ServerStore.command(c, s.id());
                     if (existing != null) {
                         if (existing.agentId().equals(s.agentId()) && existing.action().equals(s.action())
-                            && Json.parse(existing.params()).equals(s.params())) {
+                            && Json.parse(existing.params()).equals(s.params()) && existing.dryRun() == s.dryRun()) {
                             out.add(existing);
                             continue;
                         }
                         throw ApiException.conflict(s.where() + "id '" + s.id() + "' already names another command (agent '"
-                            + existing.agentId() + "', action '" + existing.action() + "')");
+                            + existing.agentId() + "', action '" + existing.action() + "'" + (existing.dryRun() ? ", a dry run" : "") + ")");
                     }
                 }
-                if (s.id() != null) chosen.add(s.id());
-                fresh.add(new NewCommand(s.id() == null ? UUID.randomUUID().toString() : s.id(), s.agentId(), s.action(),
-                    s.paramsJson(), s.timeout(), s.expiresAt()));
-                out.add(null);
-            }
-            ServerStore.insertCommands(c, fresh, now);
-            // out holds the existing commands in place and null for each new one, in the same order as fresh
-            List<Command> made = new ArrayList<>(fresh.size());
-            int next = 0;
-            for (int i = 0; i < out.size(); i++) {
-                if (out.get(i) != null) continue;
-                NewCommand n = fresh.get(next++);
-                Command cmd = new Command(n.id(), n.agentId(), n.action(), n.params(), n.timeoutSeconds(), now, n.expiresAt(),
-                    State.QUEUED, false, now);
-                out.set(i, cmd);
+                Command cmd = deliverable(s, agent, new Command(s.id() == null ? UUID.randomUUID().toString() : s.id(), s.agentId(),
+                    s.action(), s.paramsJson(), s.timeout(), now, s.expiresAt(), State.QUEUED, false, now, s.dryRun()));
+                out.add(cmd);
                 made.add(cmd);
             }
-            return new Created(out, made, chosen);
+            for (Command m : made) {
+                fresh.add(new NewCommand(m.id(), m.agentId(), m.action(), m.params(), m.timeoutSeconds(), m.expiresAt(), m.dryRun()));
+            }
+            ServerStore.insertCommands(c, fresh, now);
+            return new Created(out, made);
         });
         ResultWaiters.Wait wait = null;
         if (waitMillis >= 0) {
-            // registered before the push, so no result can come before its wait; only a command that existed, or
-            // whose id the operator chose, can have a result stored already (a new UUID cannot)
+            // registered before the push, so no result can come before its wait; only a command that existed can have
+            // its result stored already (an offline result under the same id is never a command's)
             List<String> ids = new ArrayList<>(created.commands().size());
             List<String> mayBeStored = new ArrayList<>();
             Set<String> fresh = new HashSet<>();
             for (Command c : created.fresh()) fresh.add(c.id());
             for (Command c : created.commands()) {
                 ids.add(c.id());
-                if (!fresh.contains(c.id()) || created.chosen().contains(c.id())) mayBeStored.add(c.id());
+                if (!fresh.contains(c.id())) mayBeStored.add(c.id());
             }
             wait = gateway.waiters().await(ids, mayBeStored, store::results, until, waitMillis);
         }
@@ -289,6 +297,42 @@ final class OperatorApi {
             out.add("results", resultViews(results));
             return new Answer(status, out);
         });
+    }
+
+    /**
+     * A new command, checked against its agent: its frame must fit the agent's {@code maxFrameBytes} (a bigger one
+     * would never be delivered and would cut the agent off, issue 23 item 2), and a dry run goes only to an agent
+     * that knows dry runs: one whose hello predates them ignores {@code dryRun} and would change the host for real.
+     */
+    /** docs/protocol.md §3: a hello's {@code features} list what the agent understands beyond protocol 1. */
+    private static boolean saysItKnows(Agent a, String feature) {
+        if (a.hello() == null) return false;
+        try {
+            com.google.gson.JsonElement f = com.google.gson.JsonParser.parseString(a.hello()).getAsJsonObject().get("features");
+            if (f == null || !f.isJsonArray()) return false;
+            for (com.google.gson.JsonElement e : f.getAsJsonArray()) {
+                if (e.isJsonPrimitive() && feature.equals(e.getAsString())) return true;
+            }
+            return false;
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+
+    private static Command deliverable(CommandSpec s, Agent a, Command cmd) {
+        if (s.dryRun() && !saysItKnows(a, "dryRun")) {
+            throw ApiException.conflict(s.where() + "dryRun: agent '" + a.agentId() + "' has not said it knows dry runs (its "
+                + (a.hello() == null ? "first hello is yet to come" : "last hello's features do not list dryRun")
+                + "); an agent that does not know dryRun would run the command for real");
+        }
+        int limit = a.frameLimit();
+        if (!ServerStore.fits(cmd, limit, AgentGateway::frameBytes)) {
+            throw ApiException.tooLarge(s.where() + "the command frame would be " + AgentGateway.frameBytes(cmd) + " bytes, over agent '"
+                + a.agentId() + "''s frame limit of " + limit + " bytes (maxFrameBytes in its hello"
+                + (a.maxFrameBytes() == null ? "; " + server.store.Records.DEFAULT_MAX_FRAME_BYTES + " when it says none" : "")
+                + "): it could never be delivered. Make params smaller, or raise the agent's max_frame_bytes");
+        }
+        return cmd;
     }
 
     private static String describe(List<Command> fresh) {
@@ -355,15 +399,18 @@ final class OperatorApi {
     }
 
     private void cancel(Exchange ex, String id) {
-        Command after = store.writeAndWait(ServerStore.cancel(id, c -> {
-            if (State.DONE.equals(c.state()) || State.CANCELLED.equals(c.state())) {
+        ServerStore.Cancelled done = store.writeAndWait(ServerStore.cancel(id, c -> {
+            if (State.DONE.equals(c.state()) || State.CANCELLED.equals(c.state()) || State.UNDELIVERABLE.equals(c.state())) {
                 throw ApiException.conflict("command '" + id + "' is already " + c.state() + ": nothing to cancel");
             }
-        }));
-        if (after == null) throw ApiException.notFound("no command '" + id + "'");
+        }, Times.now()));
+        if (done == null) throw ApiException.notFound("no command '" + id + "'");
+        if (done.made() != null) gateway.waiters().stored(done.made());
+        Command after = done.command();
         boolean sent = gateway.sendCancel(after);
-        LOG.info(() -> "cancel of " + id + ": " + (State.CANCELLED.equals(after.state()) ? "cancelled while queued"
-            : sent ? "sent to agent " + after.agentId() : "agent " + after.agentId() + " gets it when it next connects"));
+        LOG.info(() -> "cancel of " + id + ": " + (State.CANCELLED.equals(after.state()) && !after.cancelRequested() ? "cancelled while queued"
+            : (State.CANCELLED.equals(after.state()) ? "cancelled before it was accepted; " : "")
+            + (sent ? "sent to agent " + after.agentId() : "agent " + after.agentId() + " gets it when it next connects")));
         ex.json(200, commandView(after));
     }
 
@@ -376,6 +423,7 @@ final class OperatorApi {
         if (c.timeoutSeconds() != null) o.addProperty("timeoutSeconds", c.timeoutSeconds());
         o.addProperty("issuedAt", c.issuedAt());
         if (c.expiresAt() != null) o.addProperty("expiresAt", c.expiresAt());
+        o.addProperty("dryRun", c.dryRun());
         o.addProperty("state", c.state());
         o.addProperty("cancelRequested", c.cancelRequested());
         o.addProperty("createdAt", c.createdAt());
@@ -392,16 +440,7 @@ final class OperatorApi {
         String agent = ex.query("agent");
         if (agent != null && agent.isBlank()) agent = null;
         if (agent != null && store.agent(agent) == null) throw ApiException.notFound("agent '" + agent + "' is not an enrolled agent");
-        String l = ex.query("limit");
-        int limit = 100;
-        if (l != null) {
-            try {
-                limit = Integer.parseInt(l);
-            } catch (NumberFormatException e) {
-                limit = -1;
-            }
-            if (limit < 1 || limit > MAX_LIMIT) throw ApiException.badRequest("limit must be an integer 1.." + MAX_LIMIT + ", got '" + l + "'");
-        }
+        int limit = limit(ex, 100, MAX_LIMIT);
         JsonArray out = new JsonArray();
         for (Result r : store.results(agent, limit)) out.add(resultView(r));
         ex.json(200, out);
@@ -441,7 +480,11 @@ final class OperatorApi {
         return out;
     }
 
-    /** The result object of PROTOCOL.md §3 with {@code agentId} after {@code id}, and when the server got it. */
+    /**
+     * The result object of docs/protocol.md §3, every field as the agent sent it ({@code errorCode} too), with
+     * {@code agentId} after {@code id}, when the server got it, and {@code offline: true} for an offline result (one that
+     * is no command's).
+     */
     static JsonObject resultView(Result r) {
         JsonObject stored = Json.parse(r.result()).getAsJsonObject();
         JsonObject o = new JsonObject();
@@ -449,7 +492,126 @@ final class OperatorApi {
         o.addProperty("agentId", r.agentId());
         for (var e : stored.entrySet()) if (!e.getKey().equals("id") && !e.getKey().equals("agentId")) o.add(e.getKey(), e.getValue());
         o.addProperty("receivedAt", r.receivedAt());
+        if (!r.attached()) o.addProperty("offline", true);
         return o;
+    }
+
+    // ---------------------------------------------------------------- events
+
+    /** Events in one answer at most (a follower asks again at once when it gets a full page). */
+    private static final int MAX_EVENTS = 10_000;
+
+    /**
+     * {@code GET /api/v1/events?agent=A&kind=K&since=T&limit=N}: newest first. With {@code after=SEQ} (the {@code seq} of
+     * the last event seen) the events stored after it, oldest first, and with {@code wait=S} the answer waits up to S
+     * seconds for one to come (a long poll: {@code outpostctl events --follow}).
+     */
+    private void listEvents(Exchange ex) {
+        String agent = ex.query("agent");
+        if (agent != null && agent.isBlank()) agent = null;
+        if (agent != null && store.agent(agent) == null) throw ApiException.notFound("agent '" + agent + "' is not an enrolled agent");
+        String kind = ex.query("kind");
+        if (kind != null && kind.isBlank()) kind = null;
+        Long since = null;
+        String sinceText = ex.query("since");
+        if (sinceText != null) {
+            try {
+                since = Instant.parse(sinceText).toEpochMilli();
+            } catch (java.time.format.DateTimeParseException e) {
+                throw ApiException.badRequest("since must be an RFC 3339 time like 2026-11-24T10:00:00Z, got '" + sinceText + "'");
+            }
+        }
+        int limit = limit(ex, 100, MAX_EVENTS);
+        Long after = null;
+        String afterText = ex.query("after");
+        if (afterText != null) {
+            try {
+                after = Long.parseLong(afterText);
+            } catch (NumberFormatException e) {
+                after = -1L;
+            }
+            if (after < 0) throw ApiException.badRequest("after must be an event's seq (an integer 0 or more), got '" + afterText + "'");
+        }
+        long waitMillis = waitMillis(ex);
+        if (waitMillis >= 0 && after == null) throw ApiException.badRequest("wait goes with after (?after=SEQ&wait=SECONDS)");
+        EventQuery q = new EventQuery(agent, kind, since, after, limit);
+        if (waitMillis <= 0) {
+            ex.json(200, eventViews(q.read(store)));
+            return;
+        }
+        followEvents(ex, q, System.nanoTime() + waitMillis * 1_000_000);
+    }
+
+    private record EventQuery(String agent, String kind, Long since, Long after, int limit) {
+        List<Event> read(ServerStore store) {
+            return store.events(agent, kind, since, after, limit);
+        }
+    }
+
+    /**
+     * Answers with the events after the cursor as soon as there are any, or with none at the deadline. The wait holds
+     * no thread: it is a future that the next commit of events completes, after which the store is read again.
+     */
+    private void followEvents(Exchange ex, EventQuery q, long deadline) {
+        java.util.concurrent.CompletableFuture<Void> next = gateway.eventFeed().next(); // before reading: no commit falls between
+        List<Event> events;
+        try {
+            events = q.read(store);
+        } catch (RuntimeException e) {
+            next.cancel(false);
+            throw e;
+        }
+        long left = deadline - System.nanoTime();
+        if (!events.isEmpty() || left <= 0) {
+            next.cancel(false);
+            ex.json(200, eventViews(events));
+            return;
+        }
+        ex.onFailure(t -> next.cancel(false)); // the client went away
+        next.completeOnTimeout(null, left, java.util.concurrent.TimeUnit.NANOSECONDS).thenRunAsync(() -> {
+            try {
+                followEvents(ex, q, deadline);
+            } catch (RuntimeException e) {
+                LOG.log(java.util.logging.Level.SEVERE, ex.method() + " " + ex.path() + " failed while following events", e);
+                ex.error(500, "internal server error (" + e.getClass().getSimpleName() + "); see the server log", List.of());
+            }
+        }, ex.executor());
+    }
+
+    private static JsonArray eventViews(List<Event> events) {
+        JsonArray out = new JsonArray(events.size());
+        for (Event e : events) out.add(eventView(e));
+        return out;
+    }
+
+    /** {agentId, id, kind, time, data, receivedAt, seq}: the event as the agent sent it, where it came from, and its cursor. */
+    static JsonObject eventView(Event e) {
+        JsonElement parsed = Json.parse(e.event());
+        JsonObject stored = parsed.isJsonObject() ? parsed.getAsJsonObject() : new JsonObject();
+        JsonObject o = new JsonObject();
+        o.addProperty("agentId", e.agentId());
+        o.add("id", stored.has("id") ? stored.get("id") : JsonNull.INSTANCE);
+        o.add("kind", stored.has("kind") ? stored.get("kind") : JsonNull.INSTANCE);
+        o.add("time", stored.has("time") ? stored.get("time") : JsonNull.INSTANCE);
+        o.add("data", stored.has("data") ? stored.get("data") : JsonNull.INSTANCE);
+        for (var f : stored.entrySet()) if (!o.has(f.getKey())) o.add(f.getKey(), f.getValue());
+        o.addProperty("receivedAt", e.receivedAt());
+        o.addProperty("seq", e.seq());
+        return o;
+    }
+
+    /** {@code ?limit=N}, 1..max. */
+    private static int limit(Exchange ex, int dflt, int max) {
+        String l = ex.query("limit");
+        if (l == null) return dflt;
+        int limit;
+        try {
+            limit = Integer.parseInt(l);
+        } catch (NumberFormatException e) {
+            limit = -1;
+        }
+        if (limit < 1 || limit > max) throw ApiException.badRequest("limit must be an integer 1.." + max + ", got '" + l + "'");
+        return limit;
     }
 
     // ---------------------------------------------------------------- agents and bundles

@@ -12,6 +12,7 @@ import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
 
 import server.BundleRepository;
+import server.DatasetRepository;
 import server.gateway.AgentGateway;
 import server.store.ServerStore;
 
@@ -22,11 +23,15 @@ public final class Router extends Handler.Abstract {
 
     private final AgentHttpApi agents;
     private final OperatorApi operator;
+    private final DatasetRepository datasets;
+    private final HealthDatasetApi healthAndDatasets;
 
-    public Router(ServerStore store, AgentGateway gateway, BundleRepository bundles, String enrollmentToken, String operatorToken,
-                  int checkInSeconds) {
-        this.agents = new AgentHttpApi(store, gateway, bundles, enrollmentToken, checkInSeconds);
-        this.operator = new OperatorApi(store, gateway, bundles, operatorToken);
+    public Router(ServerStore store, AgentGateway gateway, BundleRepository bundles, DatasetRepository datasets, Guard guard,
+                  String enrollmentToken, String operatorToken, int checkInSeconds) {
+        this.agents = new AgentHttpApi(store, gateway, bundles, guard, enrollmentToken, checkInSeconds);
+        this.operator = new OperatorApi(store, gateway, bundles, guard, operatorToken);
+        this.datasets = datasets;
+        this.healthAndDatasets = new HealthDatasetApi(store, datasets, operatorToken);
     }
 
     @Override
@@ -34,11 +39,16 @@ public final class Router extends Handler.Abstract {
         Exchange ex = new Exchange(request, response, callback);
         try {
             String p = ex.path();
-            if (p.startsWith("/agent/v1/")) agents.handle(ex);
+            if (p.startsWith("/agent/v1/datasets/")) datasets.serve(ex); // capability URLs: no agent token (DatasetRepository)
+            else if (HealthDatasetApi.serves(p)) healthAndDatasets.handle(ex);
+            else if (p.startsWith("/agent/v1/")) agents.handle(ex);
             else if (p.startsWith("/api/v1/")) operator.handle(ex);
             else throw ApiException.notFound("no such endpoint: " + p + " (the APIs are under /agent/v1/ and /api/v1/)");
         } catch (ApiException e) {
-            ex.error(e.status(), e.getMessage(), e.status() == 401 ? BEARER_CHALLENGE : List.of());
+            List<HttpField> headers = e.status() == 401 ? BEARER_CHALLENGE
+                : e.retryAfterSeconds() > 0 ? List.of(new HttpField(HttpHeader.RETRY_AFTER, Long.toString(e.retryAfterSeconds())))
+                : List.of();
+            ex.error(e.status(), e.getMessage(), headers);
         } catch (Exception e) {
             LOG.log(Level.SEVERE, request.getMethod() + " " + ex.path() + " failed", e);
             ex.error(500, "internal server error (" + e.getClass().getSimpleName() + "); see the server log", List.of());

@@ -19,12 +19,14 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.function.ToLongFunction;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
 import server.store.Records.Agent;
 import server.store.Records.Bundle;
 import server.store.Records.Command;
+import server.store.Records.Event;
 import server.store.Records.NewCommand;
 import server.store.Records.Pending;
 import server.store.Records.Result;
@@ -39,7 +41,7 @@ import server.store.Records.State;
  */
 public final class ServerStore implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(ServerStore.class.getName());
-    private static final int SCHEMA_VERSION = 1;
+    private static final int SCHEMA_VERSION = 2;
     private static final int MAX_BATCH = 4096;
     private static final int READERS = 4;
 
@@ -71,8 +73,12 @@ public final class ServerStore implements AutoCloseable {
     private final Thread writer;
     private final List<Runnable> afterBatch = new ArrayList<>();
     private volatile boolean closed;
+    private final StoreLimits limits;
+    /** What each agent keeps of its own accord (offline results, events); used on the writer thread only. */
+    private final Map<String, Usage> usage = new java.util.HashMap<>();
 
-    private ServerStore(Path file) throws SQLException {
+    private ServerStore(Path file, StoreLimits limits) throws SQLException {
+        this.limits = limits;
         String url = "jdbc:sqlite:" + file.toAbsolutePath();
         writerConnection = open(url, false);
         migrate(writerConnection);
@@ -86,9 +92,18 @@ public final class ServerStore implements AutoCloseable {
         writer.start();
     }
 
-    /** Opens (creating or migrating) the store in {@code file}. */
+    /** Opens (creating or migrating) the store in {@code file}, with the default limits. */
     public static ServerStore open(Path file) throws SQLException {
-        return new ServerStore(file);
+        return new ServerStore(file, StoreLimits.DEFAULTS);
+    }
+
+    /** Opens (creating or migrating) the store in {@code file}. */
+    public static ServerStore open(Path file, StoreLimits limits) throws SQLException {
+        return new ServerStore(file, limits);
+    }
+
+    public StoreLimits limits() {
+        return limits;
     }
 
     private static Connection open(String url, boolean readOnly) throws SQLException {
@@ -165,11 +180,47 @@ public final class ServerStore implements AutoCloseable {
                       version TEXT NOT NULL,
                       size INTEGER NOT NULL,
                       uploaded_at TEXT NOT NULL)""");
-                s.execute("PRAGMA user_version=" + SCHEMA_VERSION);
+                s.execute("PRAGMA user_version=1");
             }
+            if (version < 2) migrateToVersion2(s);
             // nobody is connected to a server that is starting
             s.execute("UPDATE agents SET connected = 0 WHERE connected <> 0");
         }
+    }
+
+    /**
+     * Version 2: a result is keyed by whether it is the result of the server's command (attached) or an agent's own
+     * (an offline run's, or an id the server never issued), so that no agent's result can take another command's id
+     * (issue 23, item 1); agents' frame limits; dry runs; event ids and times.
+     */
+    private static void migrateToVersion2(Statement s) throws SQLException {
+        s.execute("""
+            CREATE TABLE results_v2 (
+              id TEXT NOT NULL,
+              agent_id TEXT NOT NULL,
+              attached INTEGER NOT NULL,
+              by_server INTEGER NOT NULL DEFAULT 0,
+              status TEXT NOT NULL,
+              result TEXT NOT NULL,
+              received_at TEXT NOT NULL,
+              PRIMARY KEY (attached, id, agent_id))""");
+        // a result stored for an id before its command existed, or under another agent, becomes that agent's own
+        s.execute("""
+            INSERT INTO results_v2(id, agent_id, attached, status, result, received_at)
+              SELECT r.id, r.agent_id, EXISTS (SELECT 1 FROM commands c WHERE c.id = r.id AND c.agent_id = r.agent_id),
+                     r.status, r.result, r.received_at FROM results r ORDER BY r.rowid""");
+        s.execute("DROP TABLE results");
+        s.execute("ALTER TABLE results_v2 RENAME TO results");
+        s.execute("CREATE INDEX results_by_agent ON results(agent_id)");
+        s.execute("ALTER TABLE agents ADD COLUMN max_frame_bytes INTEGER");
+        s.execute("ALTER TABLE commands ADD COLUMN dry_run INTEGER NOT NULL DEFAULT 0");
+        s.execute("ALTER TABLE events ADD COLUMN event_id TEXT");
+        s.execute("ALTER TABLE events ADD COLUMN time_ms INTEGER");
+        s.execute("""
+            UPDATE events SET time_ms = CAST(1000 * coalesce(unixepoch(time, 'subsec'), unixepoch(received_at, 'subsec')) AS INTEGER)""");
+        s.execute("CREATE UNIQUE INDEX events_by_agent_id ON events(agent_id, event_id) WHERE event_id IS NOT NULL");
+        s.execute("CREATE INDEX events_by_agent ON events(agent_id)");
+        s.execute("PRAGMA user_version=2");
     }
 
     // ---------------------------------------------------------------- writer
@@ -219,6 +270,11 @@ public final class ServerStore implements AutoCloseable {
      */
     public void afterBatch(Runnable task) {
         afterBatch.add(task);
+    }
+
+    /** Writes queued and not yet taken by the writer (for tests and metrics). */
+    public int queuedWrites() {
+        return queue.size();
     }
 
     /** A write, waited for; exceptions thrown inside {@code tx} come out unwrapped. */
@@ -297,6 +353,7 @@ public final class ServerStore implements AutoCloseable {
                     }
                     values.add(null);
                     failures.add(t);
+                    usage.clear(); // counted for a write that is undone: read again when next needed
                 }
             }
             Throwable commitFailure = null;
@@ -304,6 +361,7 @@ public final class ServerStore implements AutoCloseable {
                 writerConnection.commit();
             } catch (SQLException e) {
                 commitFailure = e;
+                usage.clear();
                 LOG.log(Level.SEVERE, "store commit of " + batch.size() + " writes failed", e);
                 try {
                     writerConnection.rollback();
@@ -441,56 +499,69 @@ public final class ServerStore implements AutoCloseable {
     }
 
     public Agent agent(String agentId) {
-        return read(c -> {
-            try (PreparedStatement ps = c.prepareStatement("SELECT " + AGENT_COLUMNS + " FROM agents WHERE agent_id = ?")) {
-                ps.setString(1, agentId);
-                try (ResultSet rs = ps.executeQuery()) {
-                    return rs.next() ? agent(rs) : null;
-                }
+        return read(c -> agent(c, agentId));
+    }
+
+    /** The agent, or null when it is not enrolled. */
+    public static Agent agent(Connection c, String agentId) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT " + AGENT_COLUMNS + " FROM agents WHERE agent_id = ?")) {
+            ps.setString(1, agentId);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? agent(rs) : null;
             }
-        });
+        }
     }
 
     private static final String AGENT_COLUMNS =
-        "agent_id, hostname, machine_id, hello, plugins, transport, connected, last_seen, enrolled_at";
+        "agent_id, hostname, machine_id, hello, plugins, transport, connected, last_seen, enrolled_at, max_frame_bytes";
 
     private static Agent agent(ResultSet rs) throws SQLException {
+        int limit = rs.getInt(10);
+        Integer maxFrameBytes = rs.wasNull() ? null : limit;
         return new Agent(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
-            rs.getString(6), rs.getInt(7) != 0, rs.getString(8), rs.getString(9));
+            rs.getString(6), rs.getInt(7) != 0, rs.getString(8), rs.getString(9), maxFrameBytes);
     }
+
+    /** What a hello says about its agent (null fields keep what was known, except the frame limit: see below). */
+    public record HelloRecord(String json, String hostname, String plugins, Integer maxFrameBytes) {}
 
     /**
      * Records an agent's hello (WebSocket or check-in) and returns what it is to be sent: its queued and
      * dispatched-but-not-accepted commands, oldest first (now marked dispatched), and the ids to cancel (to be
-     * sent after the commands).
+     * sent after the commands). Commands whose frame is over the agent's limit are ended instead (see {@link #pending}).
      */
-    public static Tx<Pending> hello(String agentId, String helloJson, String hostname, String pluginsJson,
-                                    String transport, boolean connected, String now) {
+    public Tx<Pending> hello(String agentId, HelloRecord hello, String transport, boolean connected,
+                             ToLongFunction<Command> frameBytes, String now) {
         return c -> {
-            updateHello(c, agentId, helloJson, hostname, pluginsJson, transport, connected, now);
-            return pending(c, agentId);
+            updateHello(c, agentId, hello, transport, connected, now);
+            return pending(c, agentId, frameBytes, now);
         };
     }
 
-    /** Records what a hello says about the agent (null fields keep what was known). */
-    public static void updateHello(Connection c, String agentId, String helloJson, String hostname, String pluginsJson,
-                                   String transport, boolean connected, String now) throws SQLException {
+    /**
+     * Records what a hello says about the agent. A hello without {@code maxFrameBytes} comes from an agent that
+     * predates it: the default limit applies again (docs/protocol.md §3).
+     */
+    public static void updateHello(Connection c, String agentId, HelloRecord hello, String transport, boolean connected,
+                                   String now) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("""
             UPDATE agents SET hello = coalesce(?, hello), hostname = coalesce(?, hostname),
-              plugins = coalesce(?, plugins), transport = ?, connected = ?, last_seen = ? WHERE agent_id = ?""")) {
-            ps.setString(1, helloJson);
-            ps.setString(2, hostname);
-            ps.setString(3, pluginsJson);
-            ps.setString(4, transport);
-            ps.setInt(5, connected ? 1 : 0);
-            ps.setString(6, now);
-            ps.setString(7, agentId);
+              plugins = coalesce(?, plugins), max_frame_bytes = ?, transport = ?, connected = ?, last_seen = ? WHERE agent_id = ?""")) {
+            ps.setString(1, hello.json());
+            ps.setString(2, hello.hostname());
+            ps.setString(3, hello.plugins());
+            if (hello.maxFrameBytes() == null) ps.setNull(4, Types.INTEGER);
+            else ps.setInt(4, hello.maxFrameBytes());
+            ps.setString(5, transport);
+            ps.setInt(6, connected ? 1 : 0);
+            ps.setString(7, now);
+            ps.setString(8, agentId);
             ps.executeUpdate();
         }
     }
 
     /** The check-in form of {@link #hello}: marks the agent seen, then lists what it is to get. */
-    public static Tx<Pending> pendingFor(String agentId, String now) {
+    public Tx<Pending> pendingFor(String agentId, ToLongFunction<Command> frameBytes, String now) {
         return c -> {
             try (PreparedStatement ps = c.prepareStatement(
                 "UPDATE agents SET last_seen = ?, transport = 'poll' WHERE agent_id = ?")) {
@@ -498,37 +569,92 @@ public final class ServerStore implements AutoCloseable {
                 ps.setString(2, agentId);
                 ps.executeUpdate();
             }
-            return pending(c, agentId);
+            return pending(c, agentId, frameBytes, now);
         };
     }
 
-    public static Pending pending(Connection c, String agentId) throws SQLException {
+    /**
+     * What the agent is to be sent now, oldest first: queued and dispatched-but-not-accepted commands, and those
+     * the operator cancelled after they were dispatched (the agent may have them: each goes again, followed by its
+     * cancel, until the agent answers with its own result). A command whose frame is over the agent's limit is never
+     * sent, so it cannot block those behind it: a queued or dispatched one ends {@code undeliverable}, with a
+     * result the server makes (in {@link Pending#ended()}).
+     *
+     * @param frameBytes the size of a command's frame in UTF-8 bytes
+     */
+    public static Pending pending(Connection c, String agentId, ToLongFunction<Command> frameBytes, String now) throws SQLException {
+        Agent agent = agent(c, agentId);
+        int limit = agent == null ? Records.DEFAULT_MAX_FRAME_BYTES : agent.frameLimit();
         List<Command> commands = new ArrayList<>();
-        // a dispatched command is sent again even if its cancel was requested: the agent may never have got it, and
-        // then only the command followed by its cancel gets it a result (cancelled, or the one it already has)
-        try (PreparedStatement ps = c.prepareStatement("SELECT " + COMMAND_COLUMNS
-            + " FROM commands WHERE agent_id = ? AND state IN ('queued', 'dispatched') ORDER BY rowid")) {
+        List<Command> tooBig = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT " + COMMAND_COLUMNS + " FROM commands WHERE agent_id = ?"
+            + " AND (state IN ('queued', 'dispatched') OR state = 'cancelled' AND cancel_requested = " + CANCEL_REQUESTED + ") ORDER BY rowid")) {
             ps.setString(1, agentId);
             try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) commands.add(command(rs));
+                while (rs.next()) {
+                    Command cmd = command(rs);
+                    (fits(cmd, limit, frameBytes) ? commands : tooBig).add(cmd);
+                }
+            }
+        }
+        List<Result> ended = new ArrayList<>();
+        List<String> cancelOnce = new ArrayList<>();
+        for (Command cmd : tooBig) {
+            if (State.CANCELLED.equals(cmd.state())) {
+                // already ended; the agent cannot have got a frame this big: its cancel goes once, and no more
+                cancelOnce.add(cmd.id());
+                update(c, "UPDATE commands SET cancel_requested = " + CANCEL_NONE + " WHERE id = ?", cmd.id());
+            } else {
+                Result r = endUndeliverable(c, cmd, frameBytes.applyAsLong(cmd), limit, now);
+                if (r != null) ended.add(r);
             }
         }
         List<String> cancels = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement(
-            "SELECT id FROM commands WHERE agent_id = ? AND state IN ('dispatched', 'accepted') AND cancel_requested = 1 ORDER BY rowid")) {
+        try (PreparedStatement ps = c.prepareStatement("SELECT id FROM commands WHERE agent_id = ? AND cancel_requested <> 0"
+            + " AND state IN ('dispatched', 'accepted', 'cancelled') ORDER BY rowid")) {
             ps.setString(1, agentId);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) cancels.add(rs.getString(1));
             }
         }
-        if (!commands.isEmpty()) {
+        cancels.addAll(cancelOnce);
+        boolean anyQueued = false;
+        for (Command cmd : commands) anyQueued |= State.QUEUED.equals(cmd.state());
+        if (anyQueued) {
             try (PreparedStatement ps = c.prepareStatement(
                 "UPDATE commands SET state = 'dispatched' WHERE agent_id = ? AND state = 'queued'")) {
                 ps.setString(1, agentId);
                 ps.executeUpdate();
             }
         }
-        return new Pending(commands, cancels);
+        return new Pending(commands, cancels, ended);
+    }
+
+    /** Whether a command's frame is within {@code limit}; most commands are small enough to need no counting. */
+    public static boolean fits(Command cmd, int limit, ToLongFunction<Command> frameBytes) {
+        long roughChars = 256L + cmd.id().length() + cmd.action().length() + cmd.params().length();
+        // a char takes at most 3 bytes of UTF-8 (a surrogate pair 4 bytes for 2 chars)
+        return roughChars * 3 <= limit || frameBytes.applyAsLong(cmd) <= limit;
+    }
+
+    /**
+     * Ends a command that can never be delivered to its agent (its frame is over the agent's limit): state
+     * {@code undeliverable}, and a result the server makes, so waits end and the operator sees why.
+     *
+     * @return that result, or null if the command got further meanwhile
+     */
+    public static Result endUndeliverable(Connection c, Command cmd, long bytes, int limit, String now) throws SQLException {
+        int changed;
+        try (PreparedStatement ps = c.prepareStatement(
+            "UPDATE commands SET state = 'undeliverable' WHERE id = ? AND state IN ('queued', 'dispatched')")) {
+            ps.setString(1, cmd.id());
+            changed = ps.executeUpdate();
+        }
+        if (changed == 0) return null;
+        LOG.warning(() -> "command " + cmd.id() + " (" + cmd.action() + ") for agent " + cmd.agentId() + " is undeliverable: its frame is "
+            + bytes + " bytes, over the agent's limit of " + limit);
+        return storeServerResult(c, cmd, "rejected", "invalid_command", "not delivered: the command frame is " + bytes
+            + " bytes, over agent '" + cmd.agentId() + "''s frame limit of " + limit + " bytes (maxFrameBytes)", now);
     }
 
     public static Tx<Void> plugins(String agentId, String pluginsJson) {
@@ -559,30 +685,33 @@ public final class ServerStore implements AutoCloseable {
         };
     }
 
+    private static void update(Connection c, String sql, String arg) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setString(1, arg);
+            ps.executeUpdate();
+        }
+    }
+
     // ---------------------------------------------------------------- commands
 
-    private static final String COMMAND_COLUMNS =
-        "id, agent_id, action, params, timeout_seconds, issued_at, expires_at, state, cancel_requested, created_at";
+    private static final String COMMAND_COLUMNS = "id, agent_id, action, params, timeout_seconds, issued_at, expires_at, state,"
+        + " cancel_requested, created_at, dry_run";
 
     private static Command command(ResultSet rs) throws SQLException {
         int t = rs.getInt(5);
         Integer timeout = rs.wasNull() ? null : t;
         return new Command(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), timeout,
-            rs.getString(6), rs.getString(7), rs.getString(8), rs.getInt(9) != 0, rs.getString(10));
+            rs.getString(6), rs.getString(7), rs.getString(8), rs.getInt(9) != 0, rs.getString(10), rs.getInt(11) != 0);
     }
 
-    /** Agent ids of every enrolled agent, in enrolment order. */
-    public static List<String> allAgentIds(Connection c) throws SQLException {
-        List<String> ids = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT agent_id FROM agents ORDER BY enrolled_at, agent_id");
+    /** Every enrolled agent, in enrolment order. */
+    public static List<Agent> allAgents(Connection c) throws SQLException {
+        List<Agent> out = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT " + AGENT_COLUMNS + " FROM agents ORDER BY enrolled_at, agent_id");
              ResultSet rs = ps.executeQuery()) {
-            while (rs.next()) ids.add(rs.getString(1));
+            while (rs.next()) out.add(agent(rs));
         }
-        return ids;
-    }
-
-    public static boolean agentExists(Connection c, String agentId) throws SQLException {
-        return exists(c, "SELECT 1 FROM agents WHERE agent_id = ?", agentId);
+        return out;
     }
 
     public static Command command(Connection c, String id) throws SQLException {
@@ -597,7 +726,7 @@ public final class ServerStore implements AutoCloseable {
     /** Inserts queued commands, all issued (and created) at {@code now}. */
     public static void insertCommands(Connection c, Collection<NewCommand> commands, String now) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("INSERT INTO commands(id, agent_id, action, params, timeout_seconds,"
-            + " issued_at, expires_at, state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?)")) {
+            + " issued_at, expires_at, state, created_at, dry_run) VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)")) {
             for (NewCommand n : commands) {
                 ps.setString(1, n.id());
                 ps.setString(2, n.agentId());
@@ -608,6 +737,7 @@ public final class ServerStore implements AutoCloseable {
                 ps.setString(6, now);
                 ps.setString(7, n.expiresAt());
                 ps.setString(8, now);
+                ps.setInt(9, n.dryRun() ? 1 : 0);
                 ps.addBatch();
             }
             ps.executeBatch();
@@ -632,11 +762,18 @@ public final class ServerStore implements AutoCloseable {
         };
     }
 
-    /** The agent has durably recorded these commands. Ids of other agents' commands are ignored. */
+    /**
+     * The agent has durably recorded these commands. Ids of other agents' commands are ignored. A command the operator
+     * cancelled before this came stays cancelled, but need not go again: only its cancel does ({@link #CANCEL_ONLY}).
+     */
     public static Tx<Void> accepted(String agentId, Collection<String> ids) {
         return c -> {
-            try (PreparedStatement ps = c.prepareStatement("UPDATE commands SET state = 'accepted'"
-                + " WHERE id = ? AND agent_id = ? AND state IN ('queued', 'dispatched')")) {
+            // one statement per id, as before cancels could end a dispatched command
+            try (PreparedStatement ps = c.prepareStatement("UPDATE commands SET"
+                + " state = CASE state WHEN 'cancelled' THEN state ELSE 'accepted' END,"
+                + " cancel_requested = CASE state WHEN 'cancelled' THEN " + CANCEL_ONLY + " ELSE cancel_requested END"
+                + " WHERE id = ? AND agent_id = ? AND (state IN ('queued', 'dispatched')"
+                + " OR state = 'cancelled' AND cancel_requested = " + CANCEL_REQUESTED + ")")) {
                 for (String id : ids) {
                     ps.setString(1, id);
                     ps.setString(2, agentId);
@@ -649,94 +786,165 @@ public final class ServerStore implements AutoCloseable {
     }
 
     /**
-     * The operator's cancel: a queued command becomes cancelled here and now; a dispatched or accepted one is
-     * marked for cancelling on the agent (which answers with its result).
-     *
-     * @return the command after the change, or null if there is no such id
+     * Values of {@code commands.cancel_requested}: none; requested (a cancelled command that was dispatched goes again
+     * with its cancel, as it may never have arrived); requested and the agent has the command (only the cancel goes).
      */
-    public static Tx<Command> cancel(String id, java.util.function.Consumer<Command> refuse) {
+    static final int CANCEL_NONE = 0;
+    static final int CANCEL_REQUESTED = 1;
+    static final int CANCEL_ONLY = 2;
+
+    /** A cancel's outcome: the command after it, and the result the server made if the cancel ended it. */
+    public record Cancelled(Command command, Result made) {}
+
+    /**
+     * The operator's cancel. A command the agent has not accepted ends here and now: state {@code cancelled} with a
+     * result the server makes. A queued one was never sent; a dispatched one may have reached the agent, so it goes
+     * again followed by its cancel (see {@link #pending}) and the agent's own result, when it comes, replaces the
+     * server's. An accepted one is marked for cancelling on the agent, which answers with its result.
+     *
+     * @return the outcome, or null if there is no such id
+     */
+    public static Tx<Cancelled> cancel(String id, java.util.function.Consumer<Command> refuse, String now) {
         return c -> {
             Command cmd = command(c, id);
             if (cmd == null) return null;
             refuse.accept(cmd);
-            String sql = State.QUEUED.equals(cmd.state())
-                ? "UPDATE commands SET state = 'cancelled' WHERE id = ?"
-                : "UPDATE commands SET cancel_requested = 1 WHERE id = ?";
-            try (PreparedStatement ps = c.prepareStatement(sql)) {
-                ps.setString(1, id);
-                ps.executeUpdate();
+            Result made = null;
+            switch (cmd.state()) {
+                case State.QUEUED -> {
+                    update(c, "UPDATE commands SET state = 'cancelled' WHERE id = ?", id);
+                    made = storeServerResult(c, cmd, "cancelled", "cancelled",
+                        "cancelled by the operator before it was sent to agent '" + cmd.agentId() + "'", now);
+                }
+                case State.DISPATCHED -> {
+                    update(c, "UPDATE commands SET state = 'cancelled', cancel_requested = " + CANCEL_REQUESTED + " WHERE id = ?", id);
+                    made = storeServerResult(c, cmd, "cancelled", "cancelled", "cancelled by the operator before agent '"
+                        + cmd.agentId() + "' accepted it (if it has it, its cancel goes to it and its own result replaces this one)", now);
+                }
+                default -> update(c, "UPDATE commands SET cancel_requested = " + CANCEL_REQUESTED + " WHERE id = ?", id);
             }
-            return command(c, id);
+            return new Cancelled(command(c, id), made);
         };
     }
 
-    // ---------------------------------------------------------------- results and events
+    // ---------------------------------------------------------------- results
 
     /**
-     * Stores one result (PROTOCOL.md §3), idempotently: a copy for an id already stored is not stored again.
-     * The command, if the server issued it, is done.
+     * A result the server makes for a command that will not run (cancelled before the agent accepted it, or
+     * undeliverable): docs/protocol.md's result object, marked as the server's so that the agent's own, if it ever
+     * comes, replaces it.
      */
-    public static ResultOutcome storeResult(Connection c, String agentId, String id, String status, String resultJson,
+    private static Result storeServerResult(Connection c, Command cmd, String status, String errorCode, String error,
                                             String now) throws SQLException {
-        String owner = null;
-        try (PreparedStatement ps = c.prepareStatement("SELECT agent_id FROM commands WHERE id = ?")) {
-            ps.setString(1, id);
-            try (ResultSet rs = ps.executeQuery()) {
-                if (rs.next()) owner = rs.getString(1);
-            }
-        }
-        if (owner != null && !owner.equals(agentId)) return ResultOutcome.FOREIGN;
-        int inserted;
-        try (PreparedStatement ps = c.prepareStatement(
-            "INSERT OR IGNORE INTO results(id, agent_id, status, result, received_at) VALUES (?, ?, ?, ?, ?)")) {
-            ps.setString(1, id);
-            ps.setString(2, agentId);
+        com.google.gson.JsonObject o = new com.google.gson.JsonObject();
+        o.addProperty("id", cmd.id());
+        o.addProperty("status", status);
+        o.addProperty("output", "");
+        o.addProperty("outputTruncated", false);
+        o.addProperty("error", error);
+        o.addProperty("errorCode", errorCode);
+        o.addProperty("finishedAt", now);
+        String json = o.toString();
+        try (PreparedStatement ps = c.prepareStatement("INSERT OR IGNORE INTO results(id, agent_id, attached, by_server, status,"
+            + " result, received_at) VALUES (?, ?, 1, 1, ?, ?, ?)")) {
+            ps.setString(1, cmd.id());
+            ps.setString(2, cmd.agentId());
             ps.setString(3, status);
-            ps.setString(4, resultJson);
+            ps.setString(4, json);
             ps.setString(5, now);
-            inserted = ps.executeUpdate();
+            if (ps.executeUpdate() == 0) return null;
         }
-        if (inserted == 0) {
-            String storedFor;
-            try (PreparedStatement ps = c.prepareStatement("SELECT agent_id FROM results WHERE id = ?")) {
+        return new Result(cmd.id(), cmd.agentId(), status, json, now, true);
+    }
+
+    /**
+     * Stores one result (docs/protocol.md §3, §6), idempotently. It attaches to the server's command {@code id} only
+     * if that command was issued to this agent; a result for an id the server never issued is the agent's own (an
+     * offline result) and never answers for a command, now or later. A copy of a stored result is not stored again,
+     * except that the agent's own result replaces one the server made (a command cancelled before it was accepted).
+     *
+     * @param offline the result comes from an offline report (§8): it never attaches to a command
+     */
+    public ResultOutcome storeResult(Connection c, String agentId, String id, String status, String resultJson, String now,
+                                     boolean offline) throws SQLException {
+        String owner = null;
+        String action = null;
+        if (!offline) {
+            try (PreparedStatement ps = c.prepareStatement("SELECT agent_id, action FROM commands WHERE id = ?")) {
                 ps.setString(1, id);
                 try (ResultSet rs = ps.executeQuery()) {
-                    storedFor = rs.next() ? rs.getString(1) : null;
+                    if (rs.next()) {
+                        owner = rs.getString(1);
+                        action = rs.getString(2);
+                    }
                 }
             }
-            return agentId.equals(storedFor) ? ResultOutcome.DUPLICATE : ResultOutcome.FOREIGN;
+            if (owner != null && !owner.equals(agentId)) return ResultOutcome.FOREIGN;
         }
-        if (owner != null) {
-            try (PreparedStatement ps = c.prepareStatement("UPDATE commands SET state = 'done' WHERE id = ? AND state <> 'done'")) {
-                ps.setString(1, id);
-                ps.executeUpdate();
+        boolean attached = owner != null;
+        long bytes = 0;
+        if (!attached) {
+            if (offlineResultExists(c, agentId, id)) return ResultOutcome.DUPLICATE;
+            bytes = utf8Length(resultJson);
+            Usage u = usage(c, agentId);
+            if (u.offlineResults + 1 > limits.maxOfflineResults() || u.offlineResultBytes + bytes > limits.maxOfflineResultBytes()) {
+                return ResultOutcome.OVER_QUOTA;
             }
         }
+        int inserted;
+        try (PreparedStatement ps = c.prepareStatement("INSERT OR IGNORE INTO results(id, agent_id, attached, status, result,"
+            + " received_at) VALUES (?, ?, ?, ?, ?, ?)")) {
+            ps.setString(1, id);
+            ps.setString(2, agentId);
+            ps.setInt(3, attached ? 1 : 0);
+            ps.setString(4, status);
+            ps.setString(5, resultJson);
+            ps.setString(6, now);
+            inserted = ps.executeUpdate();
+        }
+        if (!attached) {
+            Usage u = usage(c, agentId);
+            u.offlineResults++;
+            u.offlineResultBytes += bytes;
+            return ResultOutcome.STORED_OFFLINE;
+        }
+        if (inserted == 0) {
+            try (PreparedStatement ps = c.prepareStatement("UPDATE results SET by_server = 0, status = ?, result = ?, received_at = ?"
+                + " WHERE attached = 1 AND id = ? AND agent_id = ? AND by_server = 1")) {
+                ps.setString(1, status);
+                ps.setString(2, resultJson);
+                ps.setString(3, now);
+                ps.setString(4, id);
+                ps.setString(5, agentId);
+                if (ps.executeUpdate() == 0) return ResultOutcome.DUPLICATE;
+            }
+        }
+        update(c, "UPDATE commands SET state = 'done' WHERE id = ? AND state <> 'done'", id);
+        if (action.startsWith("plugin.") && "succeeded".equals(status)) PluginLists.apply(c, agentId, id, action, resultJson);
         return ResultOutcome.STORED;
     }
 
-    public static void storeEvent(Connection c, String agentId, String kind, String time, String eventJson, String now)
-        throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(
-            "INSERT INTO events(agent_id, kind, time, event, received_at) VALUES (?, ?, ?, ?, ?)")) {
-            ps.setString(1, agentId);
-            ps.setString(2, kind);
-            ps.setString(3, time);
-            ps.setString(4, eventJson);
-            ps.setString(5, now);
-            ps.executeUpdate();
+    /** Whether this agent has an offline result under {@code id}. */
+    private static boolean offlineResultExists(Connection c, String agentId, String id) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM results WHERE attached = 0 AND id = ? AND agent_id = ?")) {
+            ps.setString(1, id);
+            ps.setString(2, agentId);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next();
+            }
         }
     }
 
-    private static final String RESULT_COLUMNS = "id, agent_id, status, result, received_at";
+    private static final String RESULT_COLUMNS = "id, agent_id, status, result, received_at, attached";
 
     private static Result result(ResultSet rs) throws SQLException {
-        return new Result(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5));
+        return new Result(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5), rs.getInt(6) != 0);
     }
 
+    /** The result of the server's command {@code id}, or null. */
     public Result result(String id) {
         return read(c -> {
-            try (PreparedStatement ps = c.prepareStatement("SELECT " + RESULT_COLUMNS + " FROM results WHERE id = ?")) {
+            try (PreparedStatement ps = c.prepareStatement("SELECT " + RESULT_COLUMNS + " FROM results WHERE attached = 1 AND id = ?")) {
                 ps.setString(1, id);
                 try (ResultSet rs = ps.executeQuery()) {
                     return rs.next() ? result(rs) : null;
@@ -745,7 +953,7 @@ public final class ServerStore implements AutoCloseable {
         });
     }
 
-    /** Newest first; {@code agentId} null for all agents. */
+    /** Commands' and offline results, newest first; {@code agentId} null for all agents. */
     public List<Result> results(String agentId, int limit) {
         return read(c -> {
             String sql = "SELECT " + RESULT_COLUMNS + " FROM results"
@@ -763,16 +971,126 @@ public final class ServerStore implements AutoCloseable {
         });
     }
 
-    /** The stored results among these command ids (any order). */
+    /** The stored results of the server's commands among these command ids (any order). */
     public List<Result> results(Collection<String> ids) {
         return read(c -> {
             List<Result> out = new ArrayList<>();
-            try (PreparedStatement ps = c.prepareStatement("SELECT " + RESULT_COLUMNS + " FROM results WHERE id = ?")) {
+            try (PreparedStatement ps = c.prepareStatement("SELECT " + RESULT_COLUMNS + " FROM results WHERE attached = 1 AND id = ?")) {
                 for (String id : ids) {
                     ps.setString(1, id);
                     try (ResultSet rs = ps.executeQuery()) {
                         if (rs.next()) out.add(result(rs));
                     }
+                }
+            }
+            return out;
+        });
+    }
+
+    // ---------------------------------------------------------------- events
+
+    /** An event as received (docs/protocol.md §9); {@code id} null from an agent that predates event ids. */
+    public record NewEvent(String id, String kind, String time, long timeMillis, String json) {}
+
+    /**
+     * Stores one event. One with an id is stored once per agent (a re-sent copy is not stored again); one without
+     * (an older agent) is stored each time. The agent's events are a window: beyond {@link StoreLimits#maxEvents()}
+     * or {@link StoreLimits#maxEventBytes()} its oldest are deleted.
+     *
+     * @return whether it was stored now (false: a copy of a stored one)
+     */
+    public boolean storeEvent(Connection c, String agentId, NewEvent e, String now) throws SQLException {
+        long bytes = utf8Length(e.json());
+        int inserted;
+        try (PreparedStatement ps = c.prepareStatement("INSERT OR IGNORE INTO events(agent_id, event_id, kind, time, time_ms, event,"
+            + " received_at) VALUES (?, ?, ?, ?, ?, ?, ?)")) {
+            ps.setString(1, agentId);
+            ps.setString(2, e.id());
+            ps.setString(3, e.kind());
+            ps.setString(4, e.time());
+            ps.setLong(5, e.timeMillis());
+            ps.setString(6, e.json());
+            ps.setString(7, now);
+            inserted = ps.executeUpdate();
+        }
+        if (inserted == 0) return false;
+        Usage u = usage(c, agentId);
+        u.events++;
+        u.eventBytes += bytes;
+        if (u.events > limits.maxEvents() || u.eventBytes > limits.maxEventBytes()) pruneEvents(c, agentId, u);
+        return true;
+    }
+
+    /**
+     * Deletes an agent's oldest events until it holds at most 90 % of each bound, so that the deleting is paid
+     * once every many events rather than at each one.
+     */
+    private void pruneEvents(Connection c, String agentId, Usage u) throws SQLException {
+        long keepCount = limits.maxEvents() - limits.maxEvents() / 10;
+        long keepBytes = limits.maxEventBytes() - limits.maxEventBytes() / 10;
+        long count = u.events;
+        long bytes = u.eventBytes;
+        long lastSeq = -1;
+        try (PreparedStatement ps = c.prepareStatement(
+            "SELECT seq, length(CAST(event AS BLOB)) FROM events WHERE agent_id = ? ORDER BY seq")) {
+            ps.setString(1, agentId);
+            try (ResultSet rs = ps.executeQuery()) {
+                while ((count > keepCount || bytes > keepBytes) && rs.next()) {
+                    lastSeq = rs.getLong(1);
+                    count--;
+                    bytes -= rs.getLong(2);
+                }
+            }
+        }
+        if (lastSeq < 0) return;
+        try (PreparedStatement ps = c.prepareStatement("DELETE FROM events WHERE agent_id = ? AND seq <= ?")) {
+            ps.setString(1, agentId);
+            ps.setLong(2, lastSeq);
+            int deleted = ps.executeUpdate();
+            long kept = count;
+            LOG.fine(() -> "agent " + agentId + ": dropped its " + deleted + " oldest events (" + kept + " kept)");
+        }
+        u.events = count;
+        u.eventBytes = bytes;
+    }
+
+    /**
+     * Events, filtered: newest first, or with {@code afterSeq} (a cursor) the ones stored after it, oldest first.
+     *
+     * @param agentId   null for every agent
+     * @param kind      null for every kind
+     * @param sinceMillis events whose time (the agent's, else the server's at receipt) is at least this; null for all
+     * @param afterSeq  null for the newest
+     */
+    public List<Event> events(String agentId, String kind, Long sinceMillis, Long afterSeq, int limit) {
+        StringBuilder sql = new StringBuilder("SELECT seq, agent_id, event, received_at FROM events WHERE 1 = 1");
+        List<Object> args = new ArrayList<>();
+        if (agentId != null) {
+            sql.append(" AND agent_id = ?");
+            args.add(agentId);
+        }
+        if (kind != null) {
+            sql.append(" AND kind = ?");
+            args.add(kind);
+        }
+        if (sinceMillis != null) {
+            sql.append(" AND time_ms >= ?");
+            args.add(sinceMillis);
+        }
+        if (afterSeq != null) {
+            sql.append(" AND seq > ? ORDER BY seq");
+            args.add(afterSeq);
+        } else {
+            sql.append(" ORDER BY seq DESC");
+        }
+        sql.append(" LIMIT ?");
+        args.add(limit);
+        return read(c -> {
+            List<Event> out = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
+                for (int i = 0; i < args.size(); i++) ps.setObject(i + 1, args.get(i));
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) out.add(new Event(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4)));
                 }
             }
             return out;
@@ -788,6 +1106,61 @@ public final class ServerStore implements AutoCloseable {
                 }
             }
         });
+    }
+
+    // ---------------------------------------------------------------- what each agent keeps of its own accord
+
+    /** Counted in memory on the writer thread, read from the store the first time an agent needs it. */
+    private static final class Usage {
+        long offlineResults;
+        long offlineResultBytes;
+        long events;
+        long eventBytes;
+    }
+
+    private Usage usage(Connection c, String agentId) throws SQLException {
+        Usage u = usage.get(agentId);
+        if (u != null) return u;
+        u = new Usage();
+        try (PreparedStatement ps = c.prepareStatement(
+            "SELECT count(*), coalesce(sum(length(CAST(result AS BLOB))), 0) FROM results WHERE agent_id = ? AND attached = 0")) {
+            ps.setString(1, agentId);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                u.offlineResults = rs.getLong(1);
+                u.offlineResultBytes = rs.getLong(2);
+            }
+        }
+        try (PreparedStatement ps = c.prepareStatement(
+            "SELECT count(*), coalesce(sum(length(CAST(event AS BLOB))), 0) FROM events WHERE agent_id = ?")) {
+            ps.setString(1, agentId);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                u.events = rs.getLong(1);
+                u.eventBytes = rs.getLong(2);
+            }
+        }
+        usage.put(agentId, u);
+        return u;
+    }
+
+    /** The UTF-8 size of {@code s}, without encoding it. */
+    public static long utf8Length(String s) {
+        long n = s.length();
+        for (int i = 0; i < s.length(); i++) {
+            char ch = s.charAt(i);
+            if (ch >= 0x80) {
+                if (ch < 0x800) {
+                    n += 1;
+                } else if (Character.isHighSurrogate(ch) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+                    n += 2; // a pair: 4 bytes for its 2 chars
+                    i++;
+                } else {
+                    n += 2;
+                }
+            }
+        }
+        return n;
     }
 
     // ---------------------------------------------------------------- bundles

@@ -38,7 +38,11 @@ final class Schema {
         "ALTER TABLE commands ADD COLUMN dry_run INTEGER NOT NULL DEFAULT 0",
         "ALTER TABLE commands ADD COLUMN error_code TEXT",
         // the result a running command asked for if the agent stops (a reboot it requested)
-        "ALTER TABLE commands ADD COLUMN on_restart TEXT"
+        "ALTER TABLE commands ADD COLUMN on_restart TEXT",
+        // events waiting for the server (docs/protocol.md §9); seq keeps their order
+        "CREATE TABLE events (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, kind TEXT NOT NULL,"
+            + " time INTEGER NOT NULL, data TEXT)",
+        "CREATE INDEX events_by_time ON events(time)"
     });
 
     static final int CURRENT = MIGRATIONS.size();

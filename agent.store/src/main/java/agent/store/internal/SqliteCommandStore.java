@@ -28,6 +28,8 @@ import agent.api.Status;
 import agent.store.Admission;
 import agent.store.CommandRecord;
 import agent.store.CommandStore;
+import agent.store.Destination;
+import agent.store.EventLog;
 import agent.store.Recovery;
 import agent.store.StoreException;
 
@@ -57,15 +59,21 @@ public final class SqliteCommandStore implements CommandStore {
     }
 
     private final String file;
-    private final Connection writeConnection;
+    private final SQLiteDataSource dataSource;
+    /** Replaced after a failed commit (a full disk): see {@link #commit}. Guarded by the commit lock. */
+    private Connection writeConnection;
     private final Connection readConnection;
     private final BlockingQueue<Write<?>> queue = new LinkedBlockingQueue<>();
     /** Fair: a thread that just committed must not barge back in and commit its next write alone. */
     private final java.util.concurrent.locks.ReentrantLock commitLock = new java.util.concurrent.locks.ReentrantLock(true);
     private volatile boolean closed;
+    /** Commits failed in a row (guarded by the commit lock). */
+    private int failedWrites;
+    private final EventLog events = new SqliteEventLog();
 
-    private SqliteCommandStore(String file, Connection writeConnection, Connection readConnection) {
+    private SqliteCommandStore(String file, SQLiteDataSource dataSource, Connection writeConnection, Connection readConnection) {
         this.file = file;
+        this.dataSource = dataSource;
         this.writeConnection = writeConnection;
         this.readConnection = readConnection;
     }
@@ -89,7 +97,7 @@ public final class SqliteCommandStore implements CommandStore {
             w.setAutoCommit(false);
             Schema.migrate(w, file.toString());
             Connection r = ds.getConnection();
-            return new SqliteCommandStore(file.toString(), w, r);
+            return new SqliteCommandStore(file.toString(), ds, w, r);
         } catch (SQLException e) {
             closeQuietly(w);
             throw new StoreException("cannot open command store " + file + ": " + e.getMessage(), e);
@@ -99,21 +107,21 @@ public final class SqliteCommandStore implements CommandStore {
     // ---- writes -------------------------------------------------------------------------------------
 
     @Override
-    public Admission admit(Command command, String source) {
-        return write(c -> admitOne(c, command, source));
+    public Admission admit(Command command, Destination to) {
+        return write(c -> admitOne(c, command, to));
     }
 
     @Override
-    public List<Admission> admitAll(List<Command> commands, String source) {
+    public List<Admission> admitAll(List<Command> commands, Destination to) {
         if (commands.isEmpty()) return List.of();
         return write(c -> {
             List<Admission> out = new ArrayList<>(commands.size());
-            for (Command command : commands) out.add(admitOne(c, command, source));
+            for (Command command : commands) out.add(admitOne(c, command, to));
             return out;
         });
     }
 
-    private static Admission admitOne(Connection c, Command command, String source) throws SQLException {
+    private static Admission admitOne(Connection c, Command command, Destination to) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("INSERT INTO commands (id, action, params, timeout_seconds,"
             + " issued_at, expires_at, source, status, received_at, dry_run) VALUES (?,?,?,?,?,?,?,?,?,?)"
             + " ON CONFLICT(id) DO NOTHING")) {
@@ -123,7 +131,7 @@ public final class SqliteCommandStore implements CommandStore {
             setInteger(ps, 4, command.timeoutSeconds());
             setInstant(ps, 5, command.issuedAt());
             setInstant(ps, 6, command.expiresAt());
-            ps.setString(7, source);
+            ps.setString(7, to.wireName());
             ps.setString(8, Status.RECEIVED.wireName());
             ps.setLong(9, System.currentTimeMillis());
             ps.setInt(10, command.dryRun() ? 1 : 0);
@@ -251,8 +259,9 @@ public final class SqliteCommandStore implements CommandStore {
     public int prune(Instant cutoff) {
         return write(c -> {
             try (PreparedStatement ps = c.prepareStatement(
-                "DELETE FROM commands WHERE (delivered = 1 OR source <> 'server') AND finished_at IS NOT NULL AND finished_at < ?")) {
-                ps.setLong(1, cutoff.toEpochMilli());
+                "DELETE FROM commands WHERE (delivered = 1 OR source <> ?) AND finished_at IS NOT NULL AND finished_at < ?")) {
+                ps.setString(1, Destination.SERVER.wireName());
+                ps.setLong(2, cutoff.toEpochMilli());
                 return ps.executeUpdate();
             }
         });
@@ -313,8 +322,9 @@ public final class SqliteCommandStore implements CommandStore {
     public List<Result> outbox(int limit) {
         return read(c -> {
             try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM commands"
-                + " WHERE delivered = 0 AND finished_at IS NOT NULL AND source = 'server' ORDER BY finished_at, rowid LIMIT ?")) {
-                ps.setInt(1, limit);
+                + " WHERE delivered = 0 AND finished_at IS NOT NULL AND source = ? ORDER BY finished_at, rowid LIMIT ?")) {
+                ps.setString(1, Destination.SERVER.wireName());
+                ps.setInt(2, limit);
                 List<Result> out = new ArrayList<>();
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) out.add(record(rs).result());
@@ -334,6 +344,133 @@ public final class SqliteCommandStore implements CommandStore {
             }
             return out;
         });
+    }
+
+    // ---- events (docs/protocol.md §9) --------------------------------------------------------------
+
+    @Override
+    public EventLog events() { return events; }
+
+    /** The events table, in the same database and the same group commits as the commands. */
+    private final class SqliteEventLog implements EventLog {
+
+        @Override
+        public int record(agent.api.Event event, int maxCount, java.time.Duration maxAge) {
+            return write(c -> {
+                try (PreparedStatement ps = c.prepareStatement("INSERT INTO events (id, kind, time, data) VALUES (?,?,?,?)")) {
+                    ps.setString(1, event.id());
+                    ps.setString(2, event.kind());
+                    ps.setLong(3, event.time().toEpochMilli());
+                    ps.setString(4, event.data() == null ? null : Json.write(event.data()));
+                    ps.executeUpdate();
+                }
+                int dropped = dropEvents(c, "time < ? AND kind <> ?", event.time().minus(maxAge).toEpochMilli(),
+                    "older than " + maxAge.toHours() + " h");
+                int count;
+                try (PreparedStatement ps = c.prepareStatement("SELECT COUNT(*) FROM events WHERE kind <> ?")) {
+                    ps.setString(1, DROPPED_KIND);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        rs.next();
+                        count = rs.getInt(1);
+                    }
+                }
+                if (count > maxCount) {
+                    // drop a tenth at once: a flood then costs one drop report per tenth, not one per event
+                    int excess = count - maxCount + Math.max(1, maxCount / 10);
+                    long lastSeq;
+                    try (PreparedStatement ps = c.prepareStatement("SELECT seq FROM events WHERE kind <> ? ORDER BY seq LIMIT 1 OFFSET ?")) {
+                        ps.setString(1, DROPPED_KIND);
+                        ps.setInt(2, excess - 1);
+                        try (ResultSet rs = ps.executeQuery()) {
+                            rs.next();
+                            lastSeq = rs.getLong(1);
+                        }
+                    }
+                    dropped += dropEvents(c, "seq <= ? AND kind <> ?", lastSeq, "more than " + maxCount + " waiting");
+                }
+                return dropped;
+            });
+        }
+
+        /** Deletes the events matching {@code where} (two params: a number, then the drop-report kind) and reports them. */
+        private static int dropEvents(Connection c, String where, long bound, String reason) throws SQLException {
+            long oldest;
+            long newest;
+            int n;
+            try (PreparedStatement ps = c.prepareStatement("SELECT COUNT(*), MIN(time), MAX(time) FROM events WHERE " + where)) {
+                ps.setLong(1, bound);
+                ps.setString(2, DROPPED_KIND);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    n = rs.getInt(1);
+                    oldest = rs.getLong(2);
+                    newest = rs.getLong(3);
+                }
+            }
+            if (n == 0) return 0;
+            try (PreparedStatement ps = c.prepareStatement("DELETE FROM events WHERE " + where)) {
+                ps.setLong(1, bound);
+                ps.setString(2, DROPPED_KIND);
+                ps.executeUpdate();
+            }
+            Map<String, Object> data = new java.util.LinkedHashMap<>();
+            data.put("count", (long) n);
+            data.put("oldest", Instant.ofEpochMilli(oldest).toString());
+            data.put("newest", Instant.ofEpochMilli(newest).toString());
+            data.put("reason", reason);
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO events (id, kind, time, data) VALUES (?,?,?,?)")) {
+                ps.setString(1, java.util.UUID.randomUUID().toString());
+                ps.setString(2, DROPPED_KIND);
+                ps.setLong(3, System.currentTimeMillis());
+                ps.setString(4, Json.write(data));
+                ps.executeUpdate();
+            }
+            LOG.warning("dropped " + n + " events (" + reason + ") from " + data.get("oldest") + " to " + data.get("newest")
+                + "; the server is told");
+            return n;
+        }
+
+        @Override
+        public List<agent.api.Event> pending(int limit) {
+            return read(c -> {
+                try (PreparedStatement ps = c.prepareStatement("SELECT id, kind, time, data FROM events ORDER BY seq LIMIT ?")) {
+                    ps.setInt(1, limit);
+                    List<agent.api.Event> out = new ArrayList<>();
+                    try (ResultSet rs = ps.executeQuery()) {
+                        while (rs.next()) {
+                            out.add(new agent.api.Event(rs.getString(1), rs.getString(2), Instant.ofEpochMilli(rs.getLong(3)),
+                                Json.read(rs.getString(4))));
+                        }
+                    }
+                    return out;
+                }
+            });
+        }
+
+        @Override
+        public void ack(java.util.Collection<String> ids) {
+            if (ids.isEmpty()) return;
+            write(c -> {
+                try (PreparedStatement ps = c.prepareStatement("DELETE FROM events WHERE id = ?")) {
+                    for (String id : ids) {
+                        ps.setString(1, id);
+                        ps.addBatch();
+                    }
+                    ps.executeBatch();
+                }
+                return null;
+            });
+        }
+
+        @Override
+        public int size() {
+            return read(c -> {
+                try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT COUNT(*) FROM events")) {
+                    rs.next();
+                    return rs.getInt(1);
+                }
+            });
+        }
     }
 
     @Override
@@ -401,6 +538,7 @@ public final class SqliteCommandStore implements CommandStore {
         Object[] values = new Object[batch.size()];
         Throwable[] errors = new Throwable[batch.size()];
         try {
+            if (writeConnection == null) writeConnection = openWriteConnection();
             for (int i = 0; i < batch.size(); i++) {
                 try (Statement s = writeConnection.createStatement()) {
                     s.execute("SAVEPOINT w");
@@ -416,16 +554,33 @@ public final class SqliteCommandStore implements CommandStore {
             }
             writeConnection.commit();
         } catch (SQLException e) {
-            LOG.log(Level.SEVERE, "commit to " + file + " failed", e);
-            try {
-                writeConnection.rollback();
-            } catch (SQLException ignored) {
-                // the commit error is what the callers need to see
-            }
+            failed(e);
             for (Write<?> w : batch) w.done.completeExceptionally(e);
             return;
         }
+        if (failedWrites > 0) {
+            LOG.warning("the command store " + file + " writes again after " + failedWrites + " failed commits");
+            failedWrites = 0;
+        }
         for (int i = 0; i < batch.size(); i++) complete(batch.get(i), values[i], errors[i]);
+    }
+
+    /**
+     * A commit failed (a full disk, an I/O error): SQLite may have rolled the transaction back by itself, and the
+     * driver's idea of the transaction no longer matches ("cannot commit - no transaction is active" forever after).
+     * The write connection is dropped and a new one opened by the next write, so the store recovers by itself once
+     * the cause is gone. Logged once per streak of failures, not once per write.
+     */
+    private void failed(SQLException e) {
+        if (failedWrites++ == 0) LOG.log(Level.SEVERE, "commit to " + file + " failed; later writes retry", e);
+        closeQuietly(writeConnection);
+        writeConnection = null;
+    }
+
+    private Connection openWriteConnection() throws SQLException {
+        Connection c = dataSource.getConnection();
+        c.setAutoCommit(false);
+        return c;
     }
 
     @SuppressWarnings("unchecked")
@@ -460,7 +615,7 @@ public final class SqliteCommandStore implements CommandStore {
                 rs.getInt("output_truncated") != 0, rs.getString("error"), agent.api.ErrorCode.fromWire(rs.getString("error_code")),
                 Json.read(rs.getString("data")), startedAt, getInstant(rs, "finished_at"));
         }
-        return new CommandRecord(command, rs.getString("source"), status, getInstant(rs, "received_at"), startedAt,
+        return new CommandRecord(command, Destination.fromWire(rs.getString("source")), status, getInstant(rs, "received_at"), startedAt,
             result, rs.getInt("delivered") != 0);
     }
 

@@ -29,6 +29,7 @@ import agent.api.Command;
 import agent.api.Result;
 import agent.api.Status;
 import agent.store.Admission;
+import agent.store.Destination;
 import agent.store.CommandRecord;
 import agent.store.Recovery;
 import agent.store.StoreException;
@@ -59,7 +60,7 @@ class SqliteCommandStoreTest {
     @Test
     void everyTransitionIsStoredAndReadBack() {
         open();
-        assertThat(store.admit(cmd("a"), "server").kind()).isEqualTo(Admission.Kind.NEW);
+        assertThat(store.admit(cmd("a"), Destination.SERVER).kind()).isEqualTo(Admission.Kind.NEW);
         assertThat(store.get("a")).get().extracting(CommandRecord::status).isEqualTo(Status.RECEIVED);
 
         store.markRunning("a", Instant.now());
@@ -72,7 +73,7 @@ class SqliteCommandStoreTest {
         assertThat(r.command().timeoutSeconds()).isEqualTo(30);
         assertThat(r.result().data()).isEqualTo(Map.of("echo", "hi"));
         assertThat(r.result().output()).isEqualTo("out");
-        assertThat(r.source()).isEqualTo("server");
+        assertThat(r.destination()).isEqualTo(Destination.SERVER);
         assertThat(store.outbox(10)).extracting(Result::id).containsExactly("a");
 
         store.ack(List.of("a"));
@@ -83,7 +84,7 @@ class SqliteCommandStoreTest {
     @Test
     void aReceivedCommandCanBeRejectedOrCancelledWithoutRunning() {
         open();
-        store.admit(cmd("r"), "server");
+        store.admit(cmd("r"), Destination.SERVER);
         store.finish(new Result("r", Status.REJECTED, null, "", false, "expired", null, null, Instant.now()));
         assertThat(store.get("r").orElseThrow().status()).isEqualTo(Status.REJECTED);
         assertThat(store.get("r").orElseThrow().startedAt()).isNull();
@@ -92,7 +93,7 @@ class SqliteCommandStoreTest {
     @Test
     void illegalTransitionsAreRefusedWithTheCurrentState() {
         open();
-        store.admit(cmd("a"), "server");
+        store.admit(cmd("a"), Destination.SERVER);
         store.markRunning("a", Instant.now());
         assertThatThrownBy(() -> store.markRunning("a", Instant.now()))
             .isInstanceOf(StoreException.class).hasMessageContaining("command a cannot start: it is running");
@@ -106,16 +107,16 @@ class SqliteCommandStoreTest {
     @Test
     void aDuplicateIdIsNeverNewAgain() {
         open();
-        assertThat(store.admit(cmd("d"), "server").kind()).isEqualTo(Admission.Kind.NEW);
-        Admission pending = store.admit(cmd("d"), "server");
+        assertThat(store.admit(cmd("d"), Destination.SERVER).kind()).isEqualTo(Admission.Kind.NEW);
+        Admission pending = store.admit(cmd("d"), Destination.SERVER);
         assertThat(pending.kind()).isEqualTo(Admission.Kind.PENDING);
         assertThat(pending.status()).isEqualTo(Status.RECEIVED);
 
         store.markRunning("d", Instant.now());
-        assertThat(store.admit(cmd("d"), "server").status()).isEqualTo(Status.RUNNING);
+        assertThat(store.admit(cmd("d"), Destination.SERVER).status()).isEqualTo(Status.RUNNING);
 
         store.finish(ok("d", Instant.now()));
-        Admission done = store.admit(cmd("d"), "server");
+        Admission done = store.admit(cmd("d"), Destination.SERVER);
         assertThat(done.kind()).isEqualTo(Admission.Kind.FINISHED);
         assertThat(done.result().status()).isEqualTo(Status.SUCCEEDED);
         assertThat(store.counts()).containsEntry(Status.SUCCEEDED, 1L).hasSize(1);
@@ -123,38 +124,38 @@ class SqliteCommandStoreTest {
         // and across a reopen of the file
         store.close();
         open();
-        assertThat(store.admit(cmd("d"), "server").kind()).isEqualTo(Admission.Kind.FINISHED);
+        assertThat(store.admit(cmd("d"), Destination.SERVER).kind()).isEqualTo(Admission.Kind.FINISHED);
     }
 
     @Test
     void aBurstIsAdmittedInOneWriteWithOneAnswerPerCommandInOrder() {
         open();
-        store.admit(cmd("old"), "server");
+        store.admit(cmd("old"), Destination.SERVER);
         store.markRunning("old", Instant.now());
-        store.admit(cmd("done"), "server");
+        store.admit(cmd("done"), Destination.SERVER);
         store.finish(ok("done", Instant.now()));
 
-        List<Admission> a = store.admitAll(List.of(cmd("n1"), cmd("old"), cmd("n2"), cmd("done"), cmd("n1")), "server");
+        List<Admission> a = store.admitAll(List.of(cmd("n1"), cmd("old"), cmd("n2"), cmd("done"), cmd("n1")), Destination.SERVER);
 
         assertThat(a).extracting(Admission::kind).containsExactly(Admission.Kind.NEW, Admission.Kind.PENDING,
             Admission.Kind.NEW, Admission.Kind.FINISHED, Admission.Kind.PENDING);
         assertThat(a.get(1).status()).isEqualTo(Status.RUNNING);
         assertThat(a.get(3).result().status()).isEqualTo(Status.SUCCEEDED);
         assertThat(store.counts()).containsEntry(Status.RECEIVED, 2L);
-        assertThat(store.admitAll(List.of(), "server")).isEmpty();
+        assertThat(store.admitAll(List.of(), Destination.SERVER)).isEmpty();
         // durable: a reopened file still knows them
         store.close();
         open();
-        assertThat(store.admitAll(List.of(cmd("n1"), cmd("n2")), "server")).extracting(Admission::kind)
+        assertThat(store.admitAll(List.of(cmd("n1"), cmd("n2")), Destination.SERVER)).extracting(Admission::kind)
             .containsExactly(Admission.Kind.PENDING, Admission.Kind.PENDING);
     }
 
     @Test
     void recoveryInterruptsRunningAndHandsBackReceived() {
         open();
-        store.admit(cmd("run"), "server");
+        store.admit(cmd("run"), Destination.SERVER);
         store.markRunning("run", Instant.now());
-        store.admit(cmd("wait"), "server");
+        store.admit(cmd("wait"), Destination.SERVER);
         Recovery rec = store.recover("agent restarted while the command ran");
         assertThat(rec.interrupted()).singleElement().satisfies(r -> {
             assertThat(r.id()).isEqualTo("run");
@@ -169,7 +170,7 @@ class SqliteCommandStoreTest {
     @Test
     void aRunningCommandThatPlannedItsRestartEndsAsPlannedAndNeverRunsAgain() {
         open();
-        store.admit(cmd("reboot"), "server");
+        store.admit(cmd("reboot"), Destination.SERVER);
         Instant started = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
         store.markRunning("reboot", started);
         store.resultOnRestart(new Result("reboot", Status.SUCCEEDED, 194, "", false, null, null,
@@ -212,7 +213,7 @@ class SqliteCommandStoreTest {
             .containsExactly(org.assertj.core.groups.Tuple.tuple("running-1", Status.INTERRUPTED));
         assertThat(rec.toRun()).extracting(r -> r.command().id()).containsExactly("queued-1");
         // the server re-sending the interrupted id gets the stored result, not a new run
-        Admission again = store.admit(new Command("running-1", "agent.ping", Map.of(), null, Instant.now(), null), "server");
+        Admission again = store.admit(new Command("running-1", "agent.ping", Map.of(), null, Instant.now(), null), Destination.SERVER);
         assertThat(again.kind()).isEqualTo(Admission.Kind.FINISHED);
         assertThat(again.result().status()).isEqualTo(Status.INTERRUPTED);
         // a second recovery finds nothing left running
@@ -224,10 +225,10 @@ class SqliteCommandStoreTest {
         open();
         Instant old = Instant.now().minus(Duration.ofDays(40));
         for (String id : List.of("old-delivered", "old-undelivered", "new-delivered")) {
-            store.admit(cmd(id), "server");
+            store.admit(cmd(id), Destination.SERVER);
             store.finish(ok(id, id.startsWith("old") ? old : Instant.now()));
         }
-        store.admit(cmd("queued"), "server");
+        store.admit(cmd("queued"), Destination.SERVER);
         store.ack(List.of("old-delivered", "new-delivered"));
 
         int deleted = store.prune(Instant.now().minus(Duration.ofDays(30)));
@@ -243,8 +244,8 @@ class SqliteCommandStoreTest {
     void theOutboxIsOldestFirst() {
         open();
         Instant t = Instant.now();
-        store.admit(cmd("second"), "server");
-        store.admit(cmd("first"), "server");
+        store.admit(cmd("second"), Destination.SERVER);
+        store.admit(cmd("first"), Destination.SERVER);
         store.finish(ok("second", t.plusSeconds(2)));
         store.finish(ok("first", t.plusSeconds(1)));
         assertThat(store.outbox(10)).extracting(Result::id).containsExactly("first", "second");
@@ -254,8 +255,8 @@ class SqliteCommandStoreTest {
     @Test
     void recentFiltersByStatusNewestFirst() {
         open();
-        store.admit(cmd("x"), "server");
-        store.admit(cmd("y"), "server");
+        store.admit(cmd("x"), Destination.SERVER);
+        store.admit(cmd("y"), Destination.SERVER);
         store.finish(ok("x", Instant.now()));
         assertThat(store.recent(10, null)).hasSize(2);
         assertThat(store.recent(10, Status.RECEIVED)).extracting(r -> r.command().id()).containsExactly("y");
@@ -281,7 +282,7 @@ class SqliteCommandStoreTest {
             futures.add(pool.submit(() -> {
                 for (int i = 0; i < 100; i++) {
                     String id = thread + "-" + i;
-                    store.admit(cmd(id), "server");
+                    store.admit(cmd(id), Destination.SERVER);
                     store.markRunning(id, Instant.now());
                     store.finish(ok(id, Instant.now()));
                 }
@@ -297,7 +298,7 @@ class SqliteCommandStoreTest {
     @Test
     void theDatabaseIsInWalModeWithFullSync() throws Exception {
         open();
-        store.admit(cmd("w"), "server");
+        store.admit(cmd("w"), Destination.SERVER);
         assertThat(new File(dir.toFile(), "commands.db-wal")).exists();
     }
 }

@@ -17,7 +17,6 @@ import java.util.Map;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 
-import agent.transport.Frames;
 import agent.transport.TransportSettings;
 
 /** The agent's id and token from enrolment (PROTOCOL.md §2), kept in {@code <data_dir>/credentials.json}, 0600. */
@@ -43,9 +42,9 @@ final class Credentials {
         Path file = s.dataDir.resolve(FILE);
         if (Files.exists(file)) {
             try {
-                JsonObject o = Frames.parse(Files.readString(file), "credentials file " + file).getAsJsonObject();
+                JsonObject o = Codec.parse(Files.readString(file), "credentials file " + file).getAsJsonObject();
                 return new Credentials(o.get("agentId").getAsString(), o.get("agentToken").getAsString());
-            } catch (Frames.FrameException | RuntimeException e) {
+            } catch (Codec.FrameException | RuntimeException e) {
                 throw new IOException("credentials file " + file + " is damaged (" + e.getMessage()
                     + "); remove it and set enrollment_token to enrol again");
             }
@@ -60,7 +59,7 @@ final class Credentials {
         URI uri = s.serverUrl.resolve("/agent/v1/enroll");
         HttpResponse<String> r = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(30))
             .header("Content-Type", "application/json")
-            .POST(HttpRequest.BodyPublishers.ofString(Frames.GSON.toJson(body))).build(),
+            .POST(HttpRequest.BodyPublishers.ofString(Codec.GSON.toJson(body))).build(),
             HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
         if (r.statusCode() == 401 || r.statusCode() == 403) {
             throw new Unauthorized("enrolment refused by " + uri + " (HTTP " + r.statusCode() + "): check 'enrollment_token'");
@@ -68,10 +67,10 @@ final class Credentials {
         if (r.statusCode() != 200) throw new IOException("enrolment at " + uri + " failed: HTTP " + r.statusCode());
         String agentId, token;
         try {
-            JsonElement e = Frames.parse(r.body(), "enrolment answer");
+            JsonElement e = Codec.parse(r.body(), "enrolment answer");
             agentId = e.getAsJsonObject().get("agentId").getAsString();
             token = e.getAsJsonObject().get("agentToken").getAsString();
-        } catch (Frames.FrameException | RuntimeException e) {
+        } catch (Codec.FrameException | RuntimeException e) {
             throw new IOException("enrolment answer of " + uri + " is not {agentId, agentToken}: " + e.getMessage());
         }
         Credentials c = new Credentials(agentId, token);
@@ -87,7 +86,7 @@ final class Credentials {
         JsonObject o = new JsonObject();
         o.addProperty("agentId", agentId);
         o.addProperty("agentToken", token);
-        Files.writeString(tmp, Frames.GSON.toJson(o));
+        Files.writeString(tmp, Codec.GSON.toJson(o));
         Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 }

@@ -29,13 +29,13 @@ import com.google.gson.JsonObject;
 import agent.api.Command;
 import agent.api.Result;
 import agent.transport.AgentLink;
-import agent.transport.Frames;
 import agent.transport.Transport;
 import agent.transport.TransportSettings;
 
 /**
- * The persistent WebSocket channel (PROTOCOL.md §3): hello → welcome → outbox re-sent → any order; pings every
- * heartbeat, a connection silent for two heartbeats is dead; reconnects forever with full-jitter backoff.
+ * The persistent WebSocket channel (docs/protocol.md §3): hello → welcome → outbox and pending events re-sent → any
+ * order; pings every heartbeat, a connection silent for two heartbeats is dead; reconnects forever with full-jitter
+ * backoff.
  */
 final class WebSocketTransport implements Transport, WebSocket.Listener {
     private static final Logger LOG = Logger.getLogger("agent.transport");
@@ -54,7 +54,15 @@ final class WebSocketTransport implements Transport, WebSocket.Listener {
      */
     private final java.util.concurrent.ConcurrentLinkedQueue<Object> inbound = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private final java.util.concurrent.atomic.AtomicBoolean inboundQueued = new java.util.concurrent.atomic.AtomicBoolean();
-    private static final int MAX_BURST = 256;
+    private final Inbound delivery;
+    /** Commands that could not be recorded (a full disk), retried in order before anything newer; inbox thread only. */
+    private List<Object> undelivered = List.of();
+    /** Retries of {@link #undelivered}: the connection stays up meanwhile, so there is no reconnect loop. */
+    private final Backoff recordBackoff = new Backoff(60);
+    /** Events sent on the current connection and not acked yet: not sent twice on one connection. */
+    private final java.util.Set<String> eventsInFlight = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final java.util.concurrent.atomic.AtomicBoolean eventsQueued = new java.util.concurrent.atomic.AtomicBoolean();
+    private static final int MAX_EVENTS_PER_ROUND = 500;
     /**
      * Acks (which empty the outbox) and the outbox re-sent after welcome. An ack is a store write: on the inbox it
      * would hold up the next command's admission for a whole commit, and its order against commands does not
@@ -63,6 +71,7 @@ final class WebSocketTransport implements Transport, WebSocket.Listener {
     private final ExecutorService outbox = Threads.single("outpost-outbox");
     /** Acked ids not yet handed to the agent: the acks that arrive during one store write share the next one. */
     private final java.util.concurrent.ConcurrentLinkedQueue<String> acked = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private final java.util.concurrent.ConcurrentLinkedQueue<String> ackedEvents = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private final java.util.concurrent.atomic.AtomicBoolean ackQueued = new java.util.concurrent.atomic.AtomicBoolean();
     private final StringBuilder partial = new StringBuilder();
     /** Sockets this agent is closing: the rest of what they deliver is dropped, not parsed. */
@@ -85,6 +94,7 @@ final class WebSocketTransport implements Transport, WebSocket.Listener {
         this.http = http;
         this.backoff = new Backoff(s.maxBackoffSeconds);
         this.heartbeatSeconds = s.heartbeatSeconds;
+        this.delivery = new Inbound(link);
     }
 
     @Override
@@ -168,7 +178,8 @@ final class WebSocketTransport implements Transport, WebSocket.Listener {
         hello.put("type", "hello");
         hello.putAll(link.hello());
         hello.put("agentId", credentials.agentId); // the id the server gave at enrolment
-        send(w, Frames.GSON.toJson(hello));
+        hello.put("maxFrameBytes", s.maxFrameBytes); // a server never sends a bigger frame (docs/protocol.md §3)
+        send(w, Codec.GSON.toJson(hello));
         w.request(1);
     }
 
@@ -236,12 +247,12 @@ final class WebSocketTransport implements Transport, WebSocket.Listener {
     private void handle(WebSocket w, String text) {
         JsonObject frame;
         try {
-            JsonElement e = Frames.parse(text, "frame from the server");
+            JsonElement e = Codec.parse(text, "frame from the server");
             if (!e.isJsonObject() || !e.getAsJsonObject().has("type")) {
-                throw new Frames.FrameException("frame from the server is not a JSON object with a type");
+                throw new Codec.FrameException("frame from the server is not a JSON object with a type");
             }
             frame = e.getAsJsonObject();
-        } catch (Frames.FrameException e) {
+        } catch (Codec.FrameException e) {
             LOG.warning(e.getMessage() + "; closing with 4400");
             closeForProtocolError(w, 4400, "malformed frame");
             return;
@@ -257,6 +268,9 @@ final class WebSocketTransport implements Transport, WebSocket.Listener {
             case "ack":
                 if (frame.has("ids") && frame.get("ids").isJsonArray()) {
                     frame.getAsJsonArray("ids").forEach(id -> acked.add(id.getAsString()));
+                }
+                if (frame.has("events") && frame.get("events").isJsonArray()) {
+                    frame.getAsJsonArray("events").forEach(id -> ackedEvents.add(id.getAsString()));
                 }
                 if (ackQueued.compareAndSet(false, true)) outbox.execute(this::flushAcks);
                 break;
@@ -277,7 +291,10 @@ final class WebSocketTransport implements Transport, WebSocket.Listener {
         ackQueued.set(false);
         List<String> ids = new ArrayList<>();
         for (String id; (id = acked.poll()) != null; ) ids.add(id);
-        if (!ids.isEmpty()) link.acked(ids);
+        List<String> events = new ArrayList<>();
+        for (String id; (id = ackedEvents.poll()) != null; ) events.add(id);
+        if (!ids.isEmpty() || !events.isEmpty()) link.acked(ids, events);
+        eventsInFlight.removeAll(events);
     }
 
     /**
@@ -305,10 +322,12 @@ final class WebSocketTransport implements Transport, WebSocket.Listener {
             if (heartbeat != null) heartbeat.cancel(false);
             heartbeat = timer.scheduleAtFixedRate(() -> heartbeat(w), heartbeatSeconds, heartbeatSeconds, TimeUnit.SECONDS);
         }
+        eventsInFlight.clear(); // sent on a connection that is gone: they go again
         outbox.execute(() -> {
-            List<Result> pending = link.outbox();
+            List<Result> pending = link.outbox(1000);
             if (!pending.isEmpty()) LOG.info("re-sending " + pending.size() + " unacknowledged results");
             for (Result r : pending) result(r);
+            sendEvents();
         });
     }
 
@@ -327,48 +346,37 @@ final class WebSocketTransport implements Transport, WebSocket.Listener {
         if (inboundQueued.compareAndSet(false, true)) inbox.execute(this::drainInbound);
     }
 
-    /** Hands what arrived to the agent in order: runs of valid commands as one burst, the rest one by one. */
+    /** Hands what arrived to the agent in order (see {@link Inbound}); what cannot be recorded yet is retried. */
     private void drainInbound() {
         inboundQueued.set(false);
-        List<Command> burst = new ArrayList<>();
-        try {
-            for (Object item; (item = inbound.poll()) != null; ) {
-                if (item instanceof String) { // a cancel: after the commands before it
-                    flush(burst);
-                    link.cancel((String) item);
-                    continue;
-                }
-                JsonObject frame = (JsonObject) item;
-                try {
-                    burst.add(Frames.command(frame, "command"));
-                } catch (Frames.FrameException e) {
-                    flush(burst);
-                    JsonElement id = frame.get("id");
-                    String idText = id != null && id.isJsonPrimitive() && !id.getAsString().isBlank() ? id.getAsString() : null;
-                    LOG.warning("invalid command from the server: " + e.getMessage());
-                    link.invalidCommand(idText, e.getMessage());
-                    continue;
-                }
-                if (burst.size() == MAX_BURST) flush(burst);
-            }
-            flush(burst);
-        } catch (RuntimeException e) {
-            // not accepted: the server sends what it has not seen accepted again after a reconnect, so reconnect
-            LOG.log(Level.SEVERE, "cannot record " + Math.max(1, burst.size())
-                + " command(s) from the server: " + e.getMessage() + "; reconnecting so that the server sends them again", e);
-            inbound.clear();
-            WebSocket w = ws;
-            if (w != null) {
-                w.abort();
-                lost(w, "commands from the server could not be recorded", false);
-            }
+        List<Object> items = new ArrayList<>(undelivered);
+        for (Object item; (item = inbound.poll()) != null; ) {
+            items.add(item instanceof String ? new Inbound.Cancel((String) item) : item);
         }
+        if (items.isEmpty()) return;
+        undelivered = delivery.deliver(items);
+        if (undelivered.isEmpty()) {
+            recordBackoff.reset();
+            return;
+        }
+        // not accepted, so the server still has them as sent; the connection stays up, newer frames wait behind
+        long delay = Math.max(1000, recordBackoff.nextDelayMs());
+        LOG.warning(undelivered.size() + " frame(s) from the server wait to be recorded; trying again in " + delay + " ms");
+        timer.schedule(() -> {
+            if (inboundQueued.compareAndSet(false, true)) inbox.execute(this::drainInbound);
+        }, delay, TimeUnit.MILLISECONDS);
     }
 
-    private void flush(List<Command> burst) {
-        if (burst.isEmpty()) return;
-        link.commands(List.copyOf(burst));
-        burst.clear();
+    /** Sends the pending events not already on their way on this connection (outbox thread). */
+    private void sendEvents() {
+        eventsQueued.set(false);
+        if (ws == null || !welcomed) return;
+        for (agent.api.Event e : link.pendingEvents(MAX_EVENTS_PER_ROUND + eventsInFlight.size())) {
+            if (!eventsInFlight.add(e.id())) continue;
+            JsonObject o = Codec.event(e);
+            o.addProperty("type", "event");
+            sendIfWelcomed(Codec.GSON.toJson(o));
+        }
     }
 
     // ---- Transport ------------------------------------------------------------------------------------
@@ -381,12 +389,12 @@ final class WebSocketTransport implements Transport, WebSocket.Listener {
 
     @Override
     public void result(Result r) {
-        // serialized once: Frames.resultFrame measures the frame by writing it, so it is left for the rare
+        // serialized once: Codec.resultFrame measures the frame by writing it, so it is left for the rare
         // result that does not fit (it then drops output, then data)
-        JsonObject o = Frames.result(r);
+        JsonObject o = Codec.result(r);
         o.addProperty("type", "result");
-        String text = Frames.GSON.toJson(o);
-        sendIfWelcomed(fits(text) ? text : Frames.GSON.toJson(Frames.resultFrame(r, s.maxFrameBytes)));
+        String text = Codec.GSON.toJson(o);
+        sendIfWelcomed(fits(text) ? text : Codec.GSON.toJson(Codec.resultFrame(r, s.maxFrameBytes)));
     }
 
     /** Whether a frame is within max_frame_bytes; UTF-8 takes at most 3 bytes per char, so most need no encoding. */
@@ -401,17 +409,12 @@ final class WebSocketTransport implements Transport, WebSocket.Listener {
         o.addProperty("id", id);
         if (percent != null) o.addProperty("percent", percent);
         o.addProperty("message", message);
-        sendIfWelcomed(Frames.GSON.toJson(o));
+        sendIfWelcomed(Codec.GSON.toJson(o));
     }
 
     @Override
-    public void event(String kind, Object data) {
-        JsonObject o = new JsonObject();
-        o.addProperty("type", "event");
-        o.addProperty("kind", kind);
-        o.addProperty("time", Instant.now().toString());
-        o.add("data", Frames.GSON.toJsonTree(data));
-        sendIfWelcomed(Frames.GSON.toJson(o));
+    public void eventsRecorded() {
+        if (welcomed && eventsQueued.compareAndSet(false, true)) outbox.execute(this::sendEvents);
     }
 
     @Override
@@ -419,11 +422,11 @@ final class WebSocketTransport implements Transport, WebSocket.Listener {
         Map<String, Object> o = new java.util.LinkedHashMap<>();
         o.put("type", "capabilities");
         o.put("plugins", link.hello().get("plugins"));
-        sendIfWelcomed(Frames.GSON.toJson(o));
+        sendIfWelcomed(Codec.GSON.toJson(o));
     }
 
     @Override
-    public boolean runOnce(long timeoutSeconds) {
+    public boolean runOnce(java.time.Duration limit) {
         throw new IllegalStateException("one-shot mode checks in over HTTPS; set transport to poll for it");
     }
 

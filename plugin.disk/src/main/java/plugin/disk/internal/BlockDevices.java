@@ -25,6 +25,9 @@ final class BlockDevices {
     /** Columns that util-linux has had since 2.27 (RHEL 8 ships 2.32), so the same call works everywhere. */
     private static final String COLUMNS = "NAME,KNAME,MAJ:MIN,TYPE,SIZE,RO,MODEL,SERIAL,FSTYPE,UUID,LABEL";
     private static final Path SYS_BLOCK = Path.of("/sys/class/block");
+    /** lsblk's JSON as Java values (numbers as Long where they are integers). */
+    private static final com.google.gson.Gson LSBLK_JSON = new com.google.gson.GsonBuilder()
+        .setObjectToNumberStrategy(com.google.gson.ToNumberPolicy.LONG_OR_DOUBLE).create();
 
     private final List<BlockDevice> roots;
     private final Map<String, BlockDevice> byMajMin = new HashMap<>();
@@ -66,7 +69,10 @@ final class BlockDevices {
         Object doc;
         try {
             if (start < 0 || end < start) throw new IllegalArgumentException("no JSON object");
-            doc = Json.parse(output.substring(start, end + 1));
+            doc = LSBLK_JSON.fromJson(output.substring(start, end + 1), Object.class);
+        } catch (com.google.gson.JsonParseException e) {
+            throw new CommandException("cannot read lsblk's output (" + badJson(output.substring(start, end + 1), e) + "): "
+                + Text.tail(output, 3));
         } catch (IllegalArgumentException e) {
             throw new CommandException("cannot read lsblk's output (" + e.getMessage() + "): " + Text.tail(output, 3));
         }
@@ -77,6 +83,19 @@ final class BlockDevices {
             if (o instanceof Map) roots.add(node((Map<?, ?>) o, null));
         }
         return roots;
+    }
+
+    /** Gson says "... at line L column C path $.x" and a URL; a user needs where in the text, and why. */
+    private static String badJson(String json, com.google.gson.JsonParseException e) {
+        Throwable t = e.getCause() != null ? e.getCause() : e;
+        String m = String.valueOf(t.getMessage());
+        java.util.regex.Matcher at = java.util.regex.Pattern.compile("(.*?) at line (\\d+) column (\\d+)").matcher(m);
+        if (!at.find()) return "bad JSON: " + m.lines().findFirst().orElse(m);
+        int line = Integer.parseInt(at.group(2));
+        int offset = 0;
+        for (int i = 1; i < line; i++) offset = json.indexOf('\n', offset) + 1;
+        offset += Integer.parseInt(at.group(3)) - 1;
+        return "bad JSON at offset " + offset + ": " + at.group(1).toLowerCase();
     }
 
     private static BlockDevice node(Map<?, ?> m, BlockDevice parent) {

@@ -19,6 +19,8 @@ import agent.api.CommandContext;
 import agent.api.CommandException;
 import agent.api.CommandHandler;
 import agent.api.ConcurrencyKey;
+import agent.api.DryRun;
+import agent.api.SettingsType;
 import agent.api.InvalidParamException;
 import agent.api.Params;
 import agent.api.ProcessResult;
@@ -31,6 +33,8 @@ import agent.api.ProcessResult;
 @Component
 @Actions("disk.extend")
 @ConcurrencyKey("disk")
+@DryRun
+@SettingsType(DiskSettings.class)
 public final class DiskExtender implements CommandHandler {
     private static final Set<String> EXT = Set.of("ext2", "ext3", "ext4");
 
@@ -76,7 +80,8 @@ public final class DiskExtender implements CommandHandler {
         checkCapabilities(fsDev, fstype, mounted);
 
         ctx.progress(10, "checking the size of " + t.disk.path);
-        rescan(ctx, t.disk);
+        rescan(ctx, t.disk); // makes the kernel read the disk's size: nothing on the disk changes, so a dry run does it too
+        if (ctx.dryRun()) return plan(ctx, t, fstype, mounted);
         boolean partitionGrown = t.part != null && growPartition(ctx, t);
         ctx.progress(60, "growing the " + fstype + " filesystem on " + fsDev.path);
         long[] sizes = EXT.contains(fstype) ? growExt(ctx, fsDev, mounted, partitionGrown)
@@ -96,6 +101,63 @@ public final class DiskExtender implements CommandHandler {
         data.put("newSizeBytes", sizes[1]);
         data.put("changed", changed);
         return data;
+    }
+
+    /** Filesystems are grown to the end of their device; less than this short of it is already full. */
+    private static final long SLACK_BYTES = 1 << 20;
+
+    /** A dry run: what growpart and the filesystem tool would do, asked without changing anything. */
+    private Map<String, Object> plan(CommandContext ctx, Target t, String fstype, String mounted) throws Exception {
+        BlockDevice fsDev = t.fs();
+        long deviceBytes = PartitionTable.sizeBytes(fsDev.kname);
+        boolean partitionWouldGrow = false;
+        if (t.part != null) {
+            String n = String.valueOf(t.part.partitionNumber);
+            ProcessResult r = tools.query(ctx, "growpart", "--dry-run", t.disk.path, n);
+            if (r.exitCode() == 0) {
+                partitionWouldGrow = true;
+                java.util.regex.Matcher m = java.util.regex.Pattern.compile("new: size=(\\d+)").matcher(r.output());
+                if (m.find()) deviceBytes = Long.parseLong(m.group(1)) * 512;
+            } else if (!(r.exitCode() == 1 && r.output().contains("NOCHANGE"))) {
+                throw new CommandException("growpart --dry-run " + t.disk.path + " " + n + " failed with exit code " + r.exitCode()
+                    + ": " + Text.tail(r.output(), 3));
+            }
+        }
+        long fsBytes = EXT.contains(fstype) ? extSize(ctx, fsDev) : xfsSize(ctx, fsDev, mounted);
+        boolean fsWouldGrow = deviceBytes - fsBytes >= SLACK_BYTES;
+        List<String> steps = new java.util.ArrayList<>();
+        if (partitionWouldGrow) steps.add("grow partition " + t.part.partitionNumber + " of " + t.disk.path + " to " + deviceBytes + " bytes");
+        if (fsWouldGrow) {
+            steps.add("grow the " + fstype + " filesystem on " + fsDev.path + (mounted != null ? " (mounted at " + mounted + ", online)" : "")
+                + " from " + fsBytes + " to about " + deviceBytes + " bytes");
+        }
+        if (steps.isEmpty()) steps.add("nothing: " + fsDev.path + " (" + fstype + ") already fills " + (t.part != null ? "the disk" : t.disk.path));
+        steps.forEach(step -> ctx.output().println("would " + step));
+        Map<String, Object> data = new LinkedHashMap<>();
+        data.put("device", t.disk.path);
+        data.put("partition", t.part == null ? null : t.part.partitionNumber);
+        data.put("partitionDevice", t.part == null ? null : t.part.path);
+        data.put("fstype", fstype);
+        data.put("mountpoint", mounted);
+        data.put("oldSizeBytes", fsBytes);
+        data.put("newSizeBytes", fsWouldGrow ? deviceBytes : fsBytes);
+        data.put("plan", steps);
+        data.put("changed", partitionWouldGrow || fsWouldGrow);
+        data.put("dryRun", true);
+        return data;
+    }
+
+    /** The size of an xfs filesystem: data blocks × block size, from xfs_info (mounted) or xfs_db (not). */
+    private long xfsSize(CommandContext ctx, BlockDevice fsDev, String mounted) throws Exception {
+        ProcessResult r = mounted != null ? tools.query(ctx, "xfs_info", mounted)
+            : tools.query(ctx, "xfs_db", "-r", "-c", "sb 0", "-c", "print blocksize dblocks", fsDev.path);
+        java.util.regex.Matcher bs = java.util.regex.Pattern.compile("(?:bsize=|blocksize = )(\\d+)").matcher(r.output());
+        java.util.regex.Matcher n = java.util.regex.Pattern.compile("(?:\\bblocks=|dblocks = )(\\d+)").matcher(r.output());
+        if (r.exitCode() != 0 || !bs.find() || !n.find()) {
+            throw new CommandException((mounted != null ? "xfs_info " + mounted : "xfs_db " + fsDev.path)
+                + " did not give the filesystem's size (exit " + r.exitCode() + "): " + Text.tail(r.output(), 2));
+        }
+        return Long.parseLong(bs.group(1)) * Long.parseLong(n.group(1));
     }
 
     private static Target byDevice(BlockDevices devices, String value, Integer partNo) throws CommandException {

@@ -26,6 +26,8 @@ import agent.api.CommandContext;
 import agent.api.CommandException;
 import agent.api.CommandHandler;
 import agent.api.ConcurrencyKey;
+import agent.api.DryRun;
+import agent.api.SettingsType;
 import agent.api.InvalidParamException;
 import agent.api.Params;
 import agent.api.ProcessResult;
@@ -38,6 +40,8 @@ import agent.api.ProcessResult;
 @Component
 @Actions("disk.initialize")
 @ConcurrencyKey("disk")
+@DryRun
+@SettingsType(DiskSettings.class)
 public final class DiskInitializer implements CommandHandler {
     private static final Set<String> FSTYPES = Set.of("ext4", "xfs");
     /** Directories the system itself lives in: mounting over one would hide the running system's files. */
@@ -66,7 +70,7 @@ public final class DiskInitializer implements CommandHandler {
         String label = checkLabel(p.optionalString("label"), fstype);
         String options = checkOptions(p.optionalString("mountOptions").orElse("defaults"));
         boolean force = p.bool("force", false);
-        Path fstabPath = Fstab.location(ctx.settings());
+        Path fstabPath = ctx.settings(DiskSettings.class).fstab();
 
         tools.requireAll("lsblk", "blkid", "wipefs", "mkfs." + fstype, "mount");
         if (!tools.has("sgdisk") && !tools.has("parted")) tools.require("sgdisk");
@@ -94,6 +98,7 @@ public final class DiskInitializer implements CommandHandler {
         checkMountPoint(devices.mounts, mountPoint);
         Fstab fstab = Fstab.read(fstabPath);
         List<Fstab.Entry> stale = staleEntries(fstab, disk, mountPoint);
+        if (ctx.dryRun()) return plan(ctx, disk, contents, fstype, label, mountPoint, options, fstab, stale);
 
         State state = new State();
         try {
@@ -108,6 +113,32 @@ public final class DiskInitializer implements CommandHandler {
         } catch (IOException e) {
             throw new CommandException(e.getMessage() + ". State: " + state, e);
         }
+    }
+
+    /** A dry run: every check above has passed; this is what the run would do, and nothing is done. */
+    private static Map<String, Object> plan(CommandContext ctx, BlockDevice disk, List<String> contents, String fstype,
+            String label, String mountPoint, String options, Fstab fstab, List<Fstab.Entry> stale) {
+        // the kernel names partitions of disks whose name ends in a digit with a 'p' (loop0p1, nvme0n1p1)
+        String part = disk.path + (Character.isDigit(disk.path.charAt(disk.path.length() - 1)) ? "p1" : "1");
+        List<String> steps = new ArrayList<>();
+        if (!contents.isEmpty()) steps.add("erase " + disk.path + " (" + String.join("; ", contents) + ")");
+        steps.add("write a GPT partition table on " + disk.path + " with one partition " + part);
+        steps.add("make an " + fstype + " filesystem on " + part + (label == null ? "" : " labelled " + label));
+        for (Fstab.Entry e : stale) steps.add("disable line " + (e.line() + 1) + " of " + fstab.path() + " (" + e.spec() + ")");
+        steps.add("add " + mountPoint + " to " + fstab.path() + " by UUID, options " + options + ",nofail");
+        steps.add("mount " + part + " at " + mountPoint);
+        steps.forEach(step -> ctx.output().println("would " + step));
+        Map<String, Object> data = new LinkedHashMap<>();
+        data.put("device", disk.path);
+        data.put("partition", part);
+        data.put("fstype", fstype);
+        data.put("mountpoint", mountPoint);
+        data.put("label", label);
+        data.put("erases", contents);
+        data.put("plan", steps);
+        data.put("changed", true);
+        data.put("dryRun", true);
+        return data;
     }
 
     private Object initialize(CommandContext ctx, BlockDevice disk, List<String> contents, String fstype, String label,

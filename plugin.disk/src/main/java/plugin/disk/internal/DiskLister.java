@@ -15,6 +15,8 @@ import agent.api.Actions;
 import agent.api.CommandContext;
 import agent.api.CommandHandler;
 import agent.api.ConcurrencyKey;
+import agent.api.DryRun;
+import agent.api.SettingsType;
 
 /**
  * {@code disk.list}: every block device lsblk reports, as a tree (disks → partitions → LVM volumes ...),
@@ -23,6 +25,8 @@ import agent.api.ConcurrencyKey;
 @Component
 @Actions("disk.list")
 @ConcurrencyKey("disk")
+@DryRun
+@SettingsType(DiskSettings.class)
 public final class DiskLister implements CommandHandler {
     Tools tools = Tools.fromEnvironment();
 

@@ -42,21 +42,6 @@ final class Fstab {
         if (!lines.isEmpty() && lines.get(lines.size() - 1).isEmpty()) lines.remove(lines.size() - 1);
     }
 
-    /**
-     * @param settings the config file's "disk" section
-     * @return the fstab path it names, or /etc/fstab
-     * @throws CommandException if the setting is not an absolute path
-     */
-    static Path location(Map<String, Object> settings) throws CommandException {
-        Object v = settings == null ? null : settings.get("fstab");
-        if (v == null) return Path.of("/etc/fstab");
-        if (!(v instanceof String) || !((String) v).startsWith("/")) {
-            throw new CommandException("config key 'disk.fstab' must be an absolute path, got "
-                + (v instanceof String ? Text.quote((String) v) : String.valueOf(v)));
-        }
-        return Path.of((String) v);
-    }
-
     /** @param path an fstab file; a missing one reads as empty @return its contents */
     static Fstab read(Path path) throws CommandException {
         try {

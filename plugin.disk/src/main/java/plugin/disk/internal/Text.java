@@ -19,6 +19,26 @@ final class Text {
         return sb.append('\'').toString();
     }
 
+    /**
+     * The lines of a failed tool's output that say why: a tool that refuses its arguments prints the reason and then
+     * its usage (mkfs.xfs: "Filesystem must be larger than 300MB." and forty lines of options), so the usage is left
+     * out and the last lines before it are kept.
+     *
+     * @param output a tool's output
+     * @param lines  how many to keep
+     * @return those lines joined by " | "
+     */
+    static String why(String output, int lines) {
+        if (output == null) return "";
+        List<String> all = output.strip().lines().toList();
+        for (int i = 0; i < all.size(); i++) {
+            if (all.get(i).strip().toLowerCase().startsWith("usage:") && i > 0) {
+                return tail(String.join("\n", all.subList(0, i)), lines);
+            }
+        }
+        return tail(output, lines);
+    }
+
     /** @param output a tool's output @param lines how many to keep @return its last non-empty lines, joined by " | " */
     static String tail(String output, int lines) {
         if (output == null) return "";

@@ -148,7 +148,7 @@ final class Tools {
     /** @return an exception naming the program, its arguments, its exit code and the end of its output */
     static CommandException failed(String tool, String[] args, ProcessResult r) {
         return new CommandException(tool + " " + String.join(" ", args) + " failed with exit code " + r.exitCode()
-            + ": " + Text.tail(r.output(), 4));
+            + ": " + Text.why(r.output(), 4));
     }
 
     private List<String> argv(String tool, String... args) throws CommandException {

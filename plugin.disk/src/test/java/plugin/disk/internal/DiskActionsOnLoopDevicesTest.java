@@ -306,6 +306,79 @@ class DiskActionsOnLoopDevicesTest {
         assertThat(df(mp)).isGreaterThan(dfBefore + 40 * MIB); // 64 MiB more disk, less ext4's metadata
     }
 
+    // ---- dry runs ----
+
+    /** A dry run: the same checks, nothing changed, what would be done said. */
+    private Map<String, Object> dryRun(CommandHandler handler, String action, Map<String, Object> params) throws Exception {
+        last = TestContext.forAction(action).params(params).setting("fstab", fstab.toString()).dryRun(true).run(handler);
+        if (last.exception() instanceof Exception) throw (Exception) last.exception();
+        assertThat(last.status()).as(last.toString()).isEqualTo(Status.SUCCEEDED);
+        return last.dataAsMap();
+    }
+
+    @Test
+    void aDryRunOfInitializeChangesNothingAndSaysWhatItWouldDo() throws Exception {
+        String loop = disks.newDisk("dryinit", 64 * MIB);
+        Sh.ok("mkfs.ext4", "-q", "-F", loop); // not empty: a real run would need force and erase it
+        String oldUuid = blkid(loop, "UUID");
+        String mp = tmp.resolve("mnt/dry").toString();
+        String fstabBefore = Files.readString(fstab);
+
+        Map<String, Object> plan = dryRun(new DiskInitializer(), "disk.initialize",
+            params("device", loop, "fstype", "xfs", "mountpoint", mp, "force", true));
+
+        assertThat(plan).containsEntry("dryRun", true).containsEntry("changed", true).containsEntry("device", loop)
+            .containsEntry("partition", loop + "p1").containsEntry("fstype", "xfs");
+        assertThat(plan.get("plan").toString()).contains("erase " + loop).contains("GPT partition table")
+            .contains("xfs filesystem on " + loop + "p1").contains("add " + mp + " to " + fstab).contains("mount " + loop + "p1");
+        assertThat(last.output()).contains("would erase " + loop);
+        // nothing changed: the old filesystem, no partition table, the fstab, no mount point, nothing mounted
+        assertThat(blkid(loop, "UUID")).isEqualTo(oldUuid);
+        assertThat(blkid(loop, "PTTYPE")).isEmpty();
+        assertThat(Files.exists(Path.of(loop + "p1"))).isFalse();
+        assertThat(Files.readString(fstab)).isEqualTo(fstabBefore);
+        assertThat(backups()).isEmpty();
+        assertThat(Path.of(mp)).doesNotExist();
+        assertThat(mountedAt(mp)).isEmpty();
+
+        // the checks still run: without force the same dry run is refused, as the real run would be
+        CommandException refused = catchThrowableOfType(() -> dryRun(new DiskInitializer(), "disk.initialize",
+            params("device", loop, "fstype", "xfs", "mountpoint", mp)), CommandException.class);
+        assertThat(refused.getMessage()).contains("is not empty").contains("Nothing was changed");
+    }
+
+    @Test
+    void aDryRunOfExtendChangesNothingAndSaysWhatWouldGrow() throws Exception {
+        String loop = disks.newDisk("dryext", 64 * MIB);
+        String mp = tmp.resolve("mnt/dryext").toString();
+        run(new DiskInitializer(), "disk.initialize", params("device", loop, "fstype", "ext4", "mountpoint", mp));
+        Sh.ok("umount", mp); // offline: this machine may not grow a mounted ext4 (no CAP_SYS_RESOURCE)
+        String part = loop + "p1";
+        long partBefore = PartitionTable.sizeBytes(Path.of(part).getFileName().toString());
+        String blocksBefore = ext4Blocks(part);
+        disks.grow(loop, 128 * MIB);
+
+        Map<String, Object> plan = dryRun(new DiskExtender(), "disk.extend", params("device", loop, "partition", 1));
+
+        assertThat(plan).containsEntry("dryRun", true).containsEntry("changed", true).containsEntry("partition", 1)
+            .containsEntry("fstype", "ext4");
+        assertThat((Long) plan.get("newSizeBytes")).isGreaterThan((Long) plan.get("oldSizeBytes") + 60 * MIB);
+        assertThat(plan.get("plan").toString()).contains("grow partition 1 of " + loop).contains("grow the ext4 filesystem");
+        // nothing changed: the partition and the filesystem keep their sizes
+        assertThat(PartitionTable.sizeBytes(Path.of(part).getFileName().toString())).isEqualTo(partBefore);
+        assertThat(ext4Blocks(part)).isEqualTo(blocksBefore);
+
+        // after the real run, a dry run has nothing to do
+        run(new DiskExtender(), "disk.extend", params("device", loop, "partition", 1));
+        Map<String, Object> again = dryRun(new DiskExtender(), "disk.extend", params("device", loop, "partition", 1));
+        assertThat(again).containsEntry("changed", false);
+        assertThat(again.get("plan").toString()).contains("nothing");
+    }
+
+    private static String ext4Blocks(String device) {
+        return Sh.ok("dumpe2fs", "-h", device).lines().filter(l -> l.startsWith("Block count:")).findFirst().orElseThrow();
+    }
+
     @Test
     void extendGrowsAnUnmountedXfsThroughATemporaryMount() throws Exception {
         String loop = disks.newDisk("offxfs", XFS_DISK);

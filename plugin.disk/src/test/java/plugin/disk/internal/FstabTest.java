@@ -97,9 +97,15 @@ class FstabTest {
 
     @Test
     void theLocationComesFromTheDiskSettings() throws Exception {
-        assertThat(Fstab.location(Map.of())).isEqualTo(Path.of("/etc/fstab"));
-        assertThat(Fstab.location(Map.of("fstab", "/tmp/x/fstab"))).isEqualTo(Path.of("/tmp/x/fstab"));
-        assertThatThrownBy(() -> Fstab.location(Map.of("fstab", "relative/fstab"))).isInstanceOf(CommandException.class)
-            .hasMessage("config key 'disk.fstab' must be an absolute path, got 'relative/fstab'");
+        // as the agent maps the "disk" section onto DiskSettings (checked when it starts)
+        agent.testkit.Outcome none = agent.testkit.TestContext.forAction("disk.list").run(ctx -> ctx.settings(DiskSettings.class).fstab().toString());
+        assertThat(none.data()).isEqualTo("/etc/fstab");
+        agent.testkit.Outcome set = agent.testkit.TestContext.forAction("disk.list").setting("fstab", "/tmp/x/fstab")
+            .run(ctx -> ctx.settings(DiskSettings.class).fstab().toString());
+        assertThat(set.data()).isEqualTo("/tmp/x/fstab");
+        agent.testkit.Outcome relative = agent.testkit.TestContext.forAction("disk.list").setting("fstab", "relative/fstab")
+            .run(ctx -> ctx.settings(DiskSettings.class));
+        assertThat(relative.errorCode()).isEqualTo(agent.api.ErrorCode.INVALID_SETTINGS);
+        assertThat(relative.error()).startsWith("config key 'disk.fstab' must be an absolute path, got 'relative/fstab'");
     }
 }

@@ -46,6 +46,15 @@ class ToolsTest {
     }
 
     @Test
+    void aFailedToolIsQuotedByTheLineThatSaysWhyNotItsUsage() {
+        String mkfs = "Filesystem must be larger than 300MB.\nUsage: mkfs.xfs\n/* blocksize */\t\t[-b size=num]\n"
+            + "/* config file */\t[-c options=xxx]\n/* metadata */\t\t[-m crc=0|1]\n/* data subvol */\t[-d agcount=n]\n";
+        agent.api.CommandException e = Tools.failed("mkfs.xfs", new String[] {"-f", "/dev/loop3p1"}, new agent.api.ProcessResult(1, mkfs));
+        assertThat(e.getMessage()).isEqualTo("mkfs.xfs -f /dev/loop3p1 failed with exit code 1: Filesystem must be larger than 300MB.");
+        assertThat(Text.why("line one\nit went wrong\n", 4)).isEqualTo("line one | it went wrong");
+    }
+
+    @Test
     void toolsAreFoundInTheGivenDirectoriesInOrderAndMustBeExecutable() throws Exception {
         Path a = Files.createDirectories(tmp.resolve("a"));
         Path b = Files.createDirectories(tmp.resolve("b"));

@@ -13,6 +13,7 @@ import agent.api.Actions;
 import agent.api.CommandContext;
 import agent.api.CommandHandler;
 import agent.api.ConcurrencyKey;
+import agent.api.DryRun;
 
 /**
  * {@code timezone.get}: the host's time zone as each place that holds it says: the {@code /etc/localtime} link (or
@@ -21,6 +22,7 @@ import agent.api.ConcurrencyKey;
 @Component
 @Actions("timezone.get")
 @ConcurrencyKey("timezone")
+@DryRun
 public final class TimezoneReader implements CommandHandler {
 
     @Override

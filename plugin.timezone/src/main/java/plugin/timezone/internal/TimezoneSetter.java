@@ -15,6 +15,7 @@ import agent.api.CommandContext;
 import agent.api.CommandException;
 import agent.api.CommandHandler;
 import agent.api.ConcurrencyKey;
+import agent.api.DryRun;
 import agent.api.ProcessResult;
 import agent.api.ProcessSpec;
 
@@ -27,6 +28,7 @@ import agent.api.ProcessSpec;
 @Component
 @Actions("timezone.set")
 @ConcurrencyKey("timezone")
+@DryRun
 public final class TimezoneSetter implements CommandHandler {
 
     @Override
@@ -46,6 +48,19 @@ public final class TimezoneSetter implements CommandHandler {
         if (linked && etcOk) {
             method = "none";
             ctx.output().println("the time zone is already " + zone + "; nothing to change");
+        } else if (ctx.dryRun()) {
+            // every check above has passed: say what would be done, do nothing
+            method = systemd ? "timedatectl" : "symlink";
+            ctx.output().println("would " + (systemd ? "run timedatectl set-timezone " + zone
+                : "link " + host.hostPath(host.localtime) + " -> " + host.linkTarget(zoneFile))
+                + (etcOk ? "" : " and write " + zone + " to " + host.hostPath(host.etcTimezone)));
+            Map<String, Object> data = new LinkedHashMap<>();
+            data.put("zone", zone);
+            data.put("previous", previous);
+            data.put("changed", true);
+            data.put("method", method);
+            data.put("dryRun", true);
+            return data;
         } else {
             ctx.checkCancelled();
             if (systemd) {

@@ -106,7 +106,9 @@ public final class SettingsSection {
             return ctor.newInstance(args);
         } catch (InvocationTargetException e) {
             Throwable cause = e.getCause();
-            if (cause instanceof InvalidSettingsException) throw (InvalidSettingsException) cause;
+            if (cause instanceof InvalidSettingsException) { // the record named the key itself; the file is added
+                throw new InvalidSettingsException(((InvalidSettingsException) cause).key(), cause.getMessage() + " (in " + file + ")");
+            }
             // the record's own check: its message says what is wrong; the section and file say where
             throw new InvalidSettingsException(key, "config section '" + key + "' in " + file + ": " + cause.getMessage());
         } catch (ReflectiveOperationException e) {

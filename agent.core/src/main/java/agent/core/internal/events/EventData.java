@@ -4,8 +4,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 
-import com.google.gson.Gson;
-import com.google.gson.GsonBuilder;
 import com.google.gson.JsonElement;
 
 import agent.api.Event;
@@ -17,7 +15,7 @@ import agent.api.Events;
  * package the bundle does not export) for agent.testkit.
  */
 public final class EventData {
-    private static final Gson GSON = new GsonBuilder().disableHtmlEscaping().serializeNulls().create();
+    private static final com.google.gson.Gson GSON = agent.core.internal.config.JsonFile.GSON;
 
     private EventData() {}
 

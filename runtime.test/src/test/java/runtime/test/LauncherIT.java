@@ -1,0 +1,191 @@
+package runtime.test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import runtime.test.HostCommand.Mount;
+
+/**
+ * bin/outpost itself (issue 23 item 11): usage is answered by the launcher at once, with no JVM and nothing created;
+ * the data dir comes from the command line or the environment, never from a guess at the config file. Each run
+ * sees the host's real /var/lib through an overlay whose writes land in the test's directory, so the default
+ * data dir /var/lib/outpost is really the one used, and the host's is never touched.
+ */
+class LauncherIT {
+    static final Duration LIMIT = Duration.ofSeconds(60);
+    static final Path LAUNCHER = AgentProcess.LAUNCHER;
+
+    @TempDir
+    Path dir;
+    /** What runs wrote under /var/lib: the overlay's upper directory. */
+    Path varLib;
+    Mount[] mounts;
+
+    @BeforeEach
+    void privateVarLib() throws IOException {
+        varLib = Files.createDirectories(dir.resolve("var-lib-upper"));
+        mounts = new Mount[] {Mount.overlay(Path.of("/var/lib"), varLib, Files.createDirectories(dir.resolve("var-lib-work")))};
+    }
+
+    private List<Path> createdUnderVarLib() throws IOException {
+        try (Stream<Path> s = Files.walk(varLib)) {
+            return s.filter(p -> !p.equals(varLib)).toList();
+        }
+    }
+
+    /** A JAVA_HOME whose java only leaves a mark: any JVM start shows. */
+    private Path fakeJavaHome(Path marker) throws IOException {
+        Path java = dir.resolve("fake-jdk/bin/java");
+        AgentProcess.write(java, "#!/bin/sh\necho started >> '" + marker + "'\nexit 99\n");
+        Files.setPosixFilePermissions(java, PosixFilePermissions.fromString("rwxr-xr-x"));
+        return dir.resolve("fake-jdk");
+    }
+
+    @Test
+    void usageIsAnsweredAtOnceWithNoJvmAndNothingCreated() throws Exception {
+        Path marker = dir.resolve("java-started");
+        Path javaHome = fakeJavaHome(marker);
+        String usage = HostCommand.of(LAUNCHER.toString(), "help").env("JAVA_HOME", javaHome.toString()).in(mounts)
+            .runOk(LIMIT).stdout();
+        assertThat(usage).startsWith("usage: outpost run ").contains("outpost offline --tasks F").endsWith("outpost help\n");
+
+        for (List<String> args : List.<List<String>>of(List.of("help"), List.of("--help"), List.of("-h"), List.of(), List.of("bogus"),
+                List.of("--data-dir", "/x", "run"))) {
+            HostCommand.Result r = HostCommand.of(Stream.concat(Stream.of(LAUNCHER.toString()), args.stream()).toList())
+                .env("JAVA_HOME", javaHome.toString()).in(mounts).run(LIMIT);
+            boolean help = !args.isEmpty() && List.of("help", "--help", "-h").contains(args.get(0));
+            assertThat(r.exitCode()).as("%s: %s", args, r.both()).isEqualTo(help ? 0 : 2);
+            if (help) {
+                assertThat(r.stdout()).isEqualTo(usage);
+                assertThat(r.stderr()).isEmpty();
+            } else {
+                assertThat(r.stdout()).isEmpty();
+                assertThat(r.stderr()).as("%s", args).startsWith(args.isEmpty() ? "outpost: no mode given\n"
+                    : "outpost: unknown mode '" + args.get(0) + "'\n").endsWith(usage);
+            }
+            assertThat(r.stderr()).doesNotContain("INFO");
+            System.out.printf("launcher %s answered in %d ms%n", args, r.elapsed().toMillis());
+        }
+        assertThat(marker).as("a JVM was started for usage").doesNotExist();
+        assertThat(createdUnderVarLib()).as("files created under /var/lib by usage").isEmpty();
+    }
+
+    @Test
+    void usageAnswersWhileAnAgentHoldsTheDefaultDataDir() throws Exception {
+        // what a running service holds: the lock of /var/lib/outpost, here a directory of the test bound there (a
+        // lock taken through an overlay's upper directory is on another inode and would not conflict)
+        Path data = Files.createDirectories(dir.resolve("default-data"));
+        Path lock = Files.createFile(data.resolve("agent.lock"));
+        mounts = new Mount[] {mounts[0], Mount.bind(data, Path.of("/var/lib/outpost"))};
+        Process holder = new ProcessBuilder("flock", lock.toString(), "sleep", "120").start();
+        try {
+            waitUntilLocked(lock);
+            HostCommand.Result r = HostCommand.of(LAUNCHER.toString(), "help").in(mounts).run(LIMIT);
+            assertThat(r.exitCode()).as(r.both()).isZero();
+            assertThat(r.stdout()).startsWith("usage: outpost run ");
+            assertThat(r.stderr()).isEmpty();
+            // the lock still refuses a second agent, with the data dir named
+            HostCommand.Result second = HostCommand.of(LAUNCHER.toString(), "offline", "--tasks", "/nonexistent").in(mounts).run(LIMIT);
+            assertThat(second.exitCode()).as(second.both()).isEqualTo(2);
+            assertThat(second.stderr()).isEqualTo("outpost: another agent is running with data dir /var/lib/outpost\n");
+        } finally {
+            holder.destroyForcibly();
+            holder.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    private static void waitUntilLocked(Path lock) throws Exception {
+        long end = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (System.nanoTime() < end) {
+            if (new ProcessBuilder("flock", "-n", lock.toString(), "true").start().waitFor() == 1) return;
+            Thread.sleep(20);
+        }
+        throw new AssertionError("flock did not take " + lock + " within 10 s");
+    }
+
+    @Test
+    void aDataDirNestedInPluginSettingsIsNotTaken() throws Exception {
+        Path nested = dir.resolve("nested-data");
+        Path config = AgentProcess.write(dir.resolve("config.json"), "{\"plugins\": {\"settings\": {\"demo\": "
+            + "{\"data_dir\": \"" + nested + "\"}}}}");
+        Path tasks = AgentProcess.write(dir.resolve("tasks.json"),
+            "{\"commands\": [{\"id\": \"55555555-0000-4000-8000-000000000001\", \"action\": \"agent.ping\"}]}");
+
+        HostCommand.Result r = HostCommand.of(LAUNCHER.toString(), "offline", "--tasks", tasks.toString(), "--config",
+            config.toString()).in(mounts).run(LIMIT);
+
+        assertThat(r.exitCode()).as(r.both()).isZero();
+        assertThat(r.stdout()).contains("\"status\": \"succeeded\"");
+        assertThat(nested).as("the data_dir of a plugin's settings").doesNotExist();
+        // the agent and the launcher used one data dir: the default
+        assertThat(varLib.resolve("outpost/commands.db")).isRegularFile();
+        assertThat(varLib.resolve("outpost/framework")).isDirectory();
+        assertThat(varLib.resolve("outpost/tmp")).isDirectory();
+    }
+
+    @Test
+    void aRelativeDataDirInTheConfigFileIsRefusedAndNothingIsCreatedUnderTheWorkingDirectory() throws Exception {
+        Path cwd = Files.createDirectories(dir.resolve("cwd"));
+        Path config = AgentProcess.write(dir.resolve("config.json"), "{\"data_dir\": \"rel/data\"}");
+        Path tasks = AgentProcess.write(dir.resolve("tasks.json"), "{\"commands\": []}");
+
+        HostCommand.Result r = HostCommand.of(LAUNCHER.toString(), "offline", "--tasks", tasks.toString(), "--config",
+            config.toString()).cwd(cwd).in(mounts).run(LIMIT);
+
+        assertThat(r.exitCode()).as(r.both()).isEqualTo(2);
+        assertThat(r.stderr()).contains("config key 'data_dir'").contains("must be an absolute path, got 'rel/data'");
+        try (Stream<Path> s = Files.list(cwd)) {
+            assertThat(s.toList()).as("created under the working directory").isEmpty();
+        }
+    }
+
+    @Test
+    void aBadDataDirFromTheCommandLineOrEnvironmentIsRefusedBeforeAnythingIsCreated() throws Exception {
+        Path cwd = Files.createDirectories(dir.resolve("cwd"));
+        Path marker = dir.resolve("java-started");
+        Path javaHome = fakeJavaHome(marker);
+
+        HostCommand.Result env = HostCommand.of(LAUNCHER.toString(), "offline", "--tasks", "t.json")
+            .env("OUTPOST_DATA_DIR", "rel/data").env("JAVA_HOME", javaHome.toString()).cwd(cwd).in(mounts).run(LIMIT);
+        assertThat(env.exitCode()).as(env.both()).isEqualTo(2);
+        assertThat(env.stderr()).isEqualTo("outpost: environment variable OUTPOST_DATA_DIR must be an absolute path, got 'rel/data'\n");
+
+        for (List<String> args : List.of(List.of("offline", "--tasks", "t.json", "--data-dir"),
+                List.of("offline", "--data-dir", "--tasks", "t.json"), List.of("run", "--data-dir="))) {
+            HostCommand.Result r = HostCommand.of(Stream.concat(Stream.of(LAUNCHER.toString()), args.stream()).toList())
+                .env("JAVA_HOME", javaHome.toString()).cwd(cwd).in(mounts).run(LIMIT);
+            assertThat(r.exitCode()).as("%s: %s", args, r.both()).isEqualTo(2);
+            assertThat(r.stderr()).as("%s", args).isEqualTo("outpost: --data-dir needs a value\n");
+        }
+        assertThat(marker).as("a JVM was started").doesNotExist();
+        assertThat(createdUnderVarLib()).as("files created under /var/lib").isEmpty();
+        try (Stream<Path> s = Files.list(cwd)) {
+            assertThat(s.toList()).as("created under the working directory").isEmpty();
+        }
+    }
+
+    @Test
+    void theLaunchersUsageHoldsEveryLineOfTheAgentsOwn() throws Exception {
+        String usage = HostCommand.of(LAUNCHER.toString(), "help").runOk(LIMIT).stdout();
+        // a usage error the agent finds (not the launcher) prints the agent's own usage
+        HostCommand.Result r = HostCommand.of(LAUNCHER.toString(), "offline", "--data-dir", dir.resolve("data").toString())
+            .run(LIMIT);
+        assertThat(r.exitCode()).as(r.both()).isEqualTo(2);
+        // the usage block, without the log lines of the framework stopping after it
+        List<String> agentUsage = r.stderr().substring(r.stderr().indexOf("usage: ")).lines()
+            .takeWhile(l -> l.matches("(usage: |       )outpost .*")).toList();
+        assertThat(agentUsage).hasSizeGreaterThan(3).allSatisfy(line -> assertThat(usage.lines()).contains(line));
+    }
+}
