@@ -45,10 +45,8 @@ import agent.api.Status;
  * environment, never the agent's), {@code workingDir}, {@code stdin}, {@code runAs} and {@code timeoutSeconds}.
  *
  * <p>Everything runs through {@code CommandContext.exec} with an argument array, so the agent's own containment of
- * the command's processes applies. What {@code ProcessSpec} cannot say yet is done with well-kept tools in the same
- * array: {@code env -i NAME=VALUE...} for the clean environment, util-linux {@code setpriv} for the user's uid, gid and
- * groups, and for stdin a fixed {@code sh -c 'exec "$@" < "$0"'} that only redirects (the parameters reach it as
- * positional arguments, never as shell text).
+ * the command's processes applies. The clean environment and stdin are {@code ProcessSpec}'s ({@code clearEnvironment},
+ * {@code stdin}); util-linux {@code setpriv} at the front of the array gives the user's uid, gid and groups.
  */
 @Component
 @Actions("script.run")
@@ -59,8 +57,6 @@ public final class ScriptRunner implements CommandHandler {
     static final int REBOOT_EXIT = 194;
     static final String DEFAULT_INTERPRETER = "/bin/bash";
     private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,127}");
-    /** Opens the stdin file and becomes the rest of the array; $0 is the file, "$@" the program and its arguments. */
-    private static final String STDIN_TRAMPOLINE = "exec \"$@\" < \"$0\"";
 
     @Reference
     AgentPaths paths;
@@ -86,10 +82,6 @@ public final class ScriptRunner implements CommandHandler {
                     + Text.quote(r.name) + " (plugins.settings.script.scripts_dir or the agent's scripts_dir)", ErrorCode.NOT_FOUND);
             }
             Path script = sd.script(r.name);
-            if (script.toString().contains("=")) {
-                throw new CommandRefusedException("script " + Text.quote(r.name) + " resolves to " + script + ", whose '='"
-                    + " env(1) would read as a variable; rename the directory");
-            }
             header = ScriptsDirectory.header(script);
             checkArity(header, r);
             program = script.toString();
@@ -99,27 +91,16 @@ public final class ScriptRunner implements CommandHandler {
         Users.User user = r.runAs == null ? null : Users.lookup(ctx, r.runAs);
         if (ctx.dryRun()) return dryRun(r, program, user);
 
-        Path envTool = Tools.find("env", "coreutils");
         Path setpriv = user == null ? null : Tools.find("setpriv", "util-linux");
-        Path sh = r.stdin == null ? null : Tools.find("sh", "dash (or bash)");
         Path tmp = Files.createTempDirectory("outpost-script-");
         try {
             // root's; others may pass through to the files they own, but not list it
             Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwx--x--x"));
             List<String> argv = new ArrayList<>();
-            if (r.stdin != null) {
-                Path in = Files.writeString(tmp.resolve("stdin"), r.stdin, StandardCharsets.UTF_8);
-                Files.setPosixFilePermissions(in, PosixFilePermissions.fromString("rw-------")); // opened by root, below
-                argv.addAll(List.of(sh.toString(), "-c", STDIN_TRAMPOLINE, in.toString()));
-            }
             if (user != null) {
                 argv.addAll(List.of(setpriv.toString(), "--reuid=" + user.uid(), "--regid=" + user.gid(),
                     user.groups().isEmpty() ? "--clear-groups" : "--groups=" + join(user.groups()), "--inh-caps=-all", "--"));
             }
-            argv.add(envTool.toString());
-            argv.add("-i");
-            environment(r, user).forEach((k, v) -> argv.add(k + "=" + v));
-            argv.add(Containment.MARKER + "=" + ctx.command().id()); // last: a command's env cannot replace it
             argv.add(program);
             if (r.text != null) {
                 Path file = Files.writeString(tmp.resolve("script"), r.text, StandardCharsets.UTF_8);
@@ -128,19 +109,23 @@ public final class ScriptRunner implements CommandHandler {
                 argv.add(file.toString());
             }
             argv.addAll(r.args);
-            return run(ctx, settings, r, argv, user);
+            ProcessSpec spec = ProcessSpec.of(argv).directory(Path.of(r.workingDir)).clearEnvironment();
+            environment(r, user).forEach(spec::env);
+            spec.env(Containment.MARKER, ctx.command().id()); // last: a command's env cannot replace it
+            if (r.stdin != null) spec.stdin(r.stdin);
+            return run(ctx, settings, r, spec, user);
         } finally {
             deleteTree(tmp);
         }
     }
 
-    private Object run(CommandContext ctx, ScriptSettings settings, Request r, List<String> argv, Users.User user)
+    private Object run(CommandContext ctx, ScriptSettings settings, Request r, ProcessSpec spec, Users.User user)
             throws CommandException, CommandCancelledException {
         long started = System.nanoTime();
         ProcessResult result;
         try (Containment c = new Containment(ctx, ctx.command().id(), TimeUnit.SECONDS.toNanos(r.timeoutSeconds)).start()) {
             try {
-                result = ctx.exec(ProcessSpec.of(argv).directory(Path.of(r.workingDir)));
+                result = ctx.exec(spec);
             } catch (CommandCancelledException e) {
                 c.sweepNow(); // what left the tree the agent killed
                 throw e;
@@ -216,8 +201,13 @@ public final class ScriptRunner implements CommandHandler {
         } catch (IOException e) {
             throw new CommandException("the script exited with code 194, but the reboot command could not be started: "
                 + e.getMessage() + " (plugins.settings.script.reboot_command); the host was not rebooted");
+        } catch (CommandCancelledException e) {
+            // the agent is stopped while the reboot command runs: by the reboot itself, most likely (systemctl reboot
+            // may stop the agent before it returns). Ending now would report the command cancelled; wait as below, so
+            // it is reported from its record after the restart
+            r = null;
         }
-        if (r.exitCode() != 0) {
+        if (r != null && r.exitCode() != 0) {
             throw new CommandException("the script exited with code 194, but the reboot command '" + command
                 + "' exited with code " + r.exitCode() + ": the host was not rebooted");
         }
@@ -384,8 +374,8 @@ public final class ScriptRunner implements CommandHandler {
 
         private static String checkInterpreter(String path) throws InvalidParamException {
             Path p = Path.of(path);
-            if (!p.isAbsolute() || path.contains("=")) {
-                throw new InvalidParamException("interpreter", "must be the absolute path of a program (without '='), got "
+            if (!p.isAbsolute()) {
+                throw new InvalidParamException("interpreter", "must be the absolute path of a program, got "
                     + Text.quote(path));
             }
             if (!Files.isRegularFile(p) || !Files.isExecutable(p)) {

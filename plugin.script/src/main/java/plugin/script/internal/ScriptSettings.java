@@ -26,10 +26,6 @@ record ScriptSettings(Path scriptsDir, boolean inline, List<String> runAs, long 
         if (scriptsDir != null && !scriptsDir.isAbsolute()) {
             throw new IllegalArgumentException("scripts_dir must be an absolute path, got '" + scriptsDir + "'");
         }
-        if (scriptsDir != null && scriptsDir.toString().contains("=")) {
-            // the script's path is the program argument of env(1), which would read NAME=VALUE as a variable
-            throw new IllegalArgumentException("scripts_dir must not contain '=', got '" + scriptsDir + "'");
-        }
         runAs = List.copyOf(runAs);
         for (String u : runAs) {
             if (!u.equals("*") && !Users.NAME.matcher(u).matches()) {

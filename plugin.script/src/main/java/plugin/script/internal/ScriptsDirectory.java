@@ -25,7 +25,7 @@ import agent.api.ErrorCode;
  * that someone else could write is refused with the reason: whoever can write it could run code as the agent.
  */
 final class ScriptsDirectory {
-    /** A script's name: a plain file name, no path, not hidden, no '=' (env(1) would take it for a variable). */
+    /** A script's name: a plain file name, no path, not hidden, nothing a shell or a path would read specially. */
     static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._+-]{0,254}");
     /** The header is read from the start of the file only: a script is not parsed to its end to be listed. */
     private static final int HEADER_BYTES = 8192;
