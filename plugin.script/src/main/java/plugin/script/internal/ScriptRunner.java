@@ -56,6 +56,8 @@ public final class ScriptRunner implements CommandHandler {
     /** A script's exit code that asks for a reboot, then the command's report (as the SSM agent's 194). */
     static final int REBOOT_EXIT = 194;
     static final String DEFAULT_INTERPRETER = "/bin/bash";
+    /** Where an inline script run as another user is written: every user can pass through it (sticky, 1777). */
+    private static final Path SHARED_TMP = Path.of("/tmp");
     private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,127}");
 
     @Reference
@@ -92,7 +94,9 @@ public final class ScriptRunner implements CommandHandler {
         if (ctx.dryRun()) return dryRun(r, program, user);
 
         Path setpriv = user == null ? null : Tools.find("setpriv", "util-linux");
-        Path tmp = Files.createTempDirectory("outpost-script-");
+        // the agent's own temp dir is under its owner-only data dir, where another user cannot reach the script file
+        Path tmp = user == null ? Files.createTempDirectory("outpost-script-")
+            : Files.createTempDirectory(SHARED_TMP, "outpost-script-");
         try {
             // root's; others may pass through to the files they own, but not list it
             Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwx--x--x"));
