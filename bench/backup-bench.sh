@@ -3,7 +3,8 @@
 # ones) against `tar -czf` of the same tree in the same run, then backup.restore against `tar -xzf`.
 # Targets (issue 16): backup.create wall time <= 1.2x tar -czf's; the agent's peak RSS growth <= 32 MB.
 # The agent's side runs the plugin's handlers on the agent's own CommandContext (agent.testkit) in a JVM with the
-# launcher's flags (bin/outpost): the exported agent gets plugin.backup once its core provides AgentPaths.
+# launcher's flags (bin/outpost), so the figures are the handlers' own, without the rest of the agent's heap
+# (runtime.test ScriptAndBackupIT runs the same actions in the exported agent).
 # Usage: bash bench/backup-bench.sh [RUNS] [PARENT_DIR]   (defaults 3 and /var/tmp; needs ~4 GB free there)
 set -euo pipefail
 cd "$(dirname "$0")/.."
