@@ -89,11 +89,12 @@ class OfflineModeIT {
         // every result that did not succeed says why in a code a server can act on (agent.api 1.2)
         assertThat(errorCode).containsExactly(Map.entry("01", "unknown_action"), Map.entry("02", "invalid_param"),
             Map.entry("03", "expired"), Map.entry("04", "timed_out"));
-        assertThat(error.get("01")).isEqualTo("unknown action 'nope.missing'; known actions: agent.info, agent.ping, dataset.install, dataset.list,"
+        assertThat(error.get("01")).isEqualTo("unknown action 'nope.missing'; known actions: agent.info, agent.ping, backup.create,"
+            + " backup.delete, backup.list, backup.restore, backup.verify, dataset.install, dataset.list,"
             + " dataset.remove, disk.extend, disk.initialize, disk.list, file.delete, file.get, file.put,"
             + " file.stat, health.inventory, health.report, package.install, package.inventory, package.list,"
             + " package.remove, package.updates, package.upgrade, plugin.install, plugin.list, plugin.remove,"
-            + " plugin.upgrade");
+            + " plugin.upgrade, script.list, script.run");
         assertThat(error.get("02")).isEqualTo("param 'sleepMs' must be an integer, got 'later'");
         assertThat(error.get("03")).isEqualTo("expired");
         assertThat(error.get("04")).startsWith("timed out after 1 s");

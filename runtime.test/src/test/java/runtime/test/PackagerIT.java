@@ -311,7 +311,7 @@ class PackagerIT {
     @CsvSource(delimiter = '|', quoteCharacter = '^', value = {
         "an unknown key | \"plugins\": {}, \"plugin\": {} | config key 'plugin' in CONFIG is unknown (known: agent, formats, jdk,",
         "an unknown built-in plugin | \"plugins\": {\"plugin.nonesuch\": \"builtin\"} | config key 'plugins.plugin.nonesuch' in CONFIG is \"builtin\" but this Outpost build has no built-in plugin of that name (built-in: ",
-        "a plugin left out that is not there | \"plugins\": {\"plugin.dsik\": \"none\"} | config key 'plugins.plugin.dsik' in CONFIG is \"none\", but there is no plugin of that name to leave out (in the runtime: plugin.dataset, plugin.disk, plugin.health;",
+        "a plugin left out that is not there | \"plugins\": {\"plugin.dsik\": \"none\"} | config key 'plugins.plugin.dsik' in CONFIG is \"none\", but there is no plugin of that name to leave out (in the runtime: plugin.backup, plugin.dataset, plugin.disk, plugin.files, plugin.health, plugin.package, plugin.script;",
         "the agent's core left out | \"plugins\": {\"agent.transport\": \"none\"} | config key 'plugins.agent.transport' in CONFIG names a bundle of the agent's core, not a plugin",
         "a bad checksum | \"plugins\": {\"plugin.echo\": {\"file\": \"ECHO\", \"sha256\": \"0000000000000000000000000000000000000000000000000000000000000000\"}} | config key 'plugins.plugin.echo.sha256' in CONFIG does not match the jar: plugins.plugin.echo (file ECHO) has sha256 ",
         "an unresolvable plugin | \"plugins\": {\"plugin.echo\": {\"file\": \"UNRESOLVABLE\"}} | plugins.plugin.echo (file UNRESOLVABLE) cannot be resolved: missing requirement osgi.wiring.package; (&(osgi.wiring.package=org.example.missing)(version>=1.0.0)(!(version>=2.0.0)))",

@@ -54,10 +54,12 @@ class RuntimeLifecycleIT {
             assertThat(console.awaitStdout(PROMPT, T)).contains(bundleId + "|Resolved");
             console.send("agent:exec echo.say '{\"message\":\"hi\"}'");
             assertThat(console.awaitStdout(PROMPT, T)).contains("\"status\": \"rejected\"")
-                .contains("known actions: agent.info, agent.ping, dataset.install, dataset.list, dataset.remove, disk.extend,"
+                .contains("known actions: agent.info, agent.ping, backup.create, backup.delete, backup.list,"
+                    + " backup.restore, backup.verify, dataset.install, dataset.list, dataset.remove, disk.extend,"
                     + " disk.initialize, disk.list, file.delete, file.get, file.put, file.stat, health.inventory,"
-                    + " health.report, package.install, package.inventory, package.list, package.remove, package.updates,"
-                    + " package.upgrade, plugin.install, plugin.list, plugin.remove, plugin.upgrade\"");
+                    + " health.report, package.install, package.inventory, package.list, package.remove,"
+                    + " package.updates, package.upgrade, plugin.install, plugin.list, plugin.remove, plugin.upgrade,"
+                    + " script.list, script.run\"");
 
             console.send("start " + bundleId);
             console.awaitStdout(PROMPT, T);
