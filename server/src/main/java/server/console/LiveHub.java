@@ -70,6 +70,8 @@ final class LiveHub implements AutoCloseable {
     private long newsCount; // guarded by recent
     private volatile long lastEventSeq = -1;
     private volatile boolean closed;
+    /** A commit of events is waiting to be read. */
+    private final java.util.concurrent.atomic.AtomicBoolean eventsToRead = new java.util.concurrent.atomic.AtomicBoolean();
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "console-live");
         t.setDaemon(true);
@@ -84,7 +86,7 @@ final class LiveHub implements AutoCloseable {
         gateway.waiters().addListener(this::resultStored);
         timer.scheduleWithFixedDelay(this::flush, FLUSH_MILLIS, FLUSH_MILLIS, TimeUnit.MILLISECONDS);
         timer.scheduleWithFixedDelay(this::heartbeat, HEARTBEAT_MILLIS, HEARTBEAT_MILLIS, TimeUnit.MILLISECONDS);
-        awaitEvents();
+        feed.addListener(this::eventsCommitted);
     }
 
     /** What a page rendered now has seen: the stream it opens starts from here. Read it before reading the page's data. */
@@ -122,14 +124,18 @@ final class LiveHub implements AutoCloseable {
         if (recent.size() > RECENT) recent.removeFirst();
     }
 
-    /** Waits for the next commit of events without a thread: a future the event feed completes. */
-    private void awaitEvents() {
-        if (closed) return;
-        CompletableFuture<Void> next = feed.next(); // before reading, so no commit falls between
-        next.thenRunAsync(this::readEvents, timer);
+    /** Events were committed: read their heads once on the hub's thread, however many commits come meanwhile. */
+    private void eventsCommitted() {
+        if (closed || !eventsToRead.compareAndSet(false, true)) return;
+        try {
+            timer.execute(this::readEvents);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // closing
+        }
     }
 
     private void readEvents() {
+        eventsToRead.set(false); // before reading: a commit from now on is read again
         try {
             if (streams.isEmpty()) {
                 lastEventSeq = -1; // nobody listens: nothing to read; start from the newest when someone does
@@ -151,8 +157,6 @@ final class LiveHub implements AutoCloseable {
             }
         } catch (RuntimeException e) {
             if (!closed) LOG.log(Level.WARNING, "reading new events for the console failed", e);
-        } finally {
-            awaitEvents();
         }
     }
 
