@@ -273,6 +273,9 @@ final class OperatorApi {
             if (!made.isEmpty()) {
                 runId = UUID.randomUUID().toString();
                 ServerStore.insertRun(c, run(runId, specs, made.size(), now));
+            } else if (!out.isEmpty()) {
+                // a retried request whose commands all exist: the same answer as the first time, its run included
+                runId = ServerStore.sharedRunId(c, out.stream().map(Command::id).toList());
             }
             ServerStore.insertCommands(c, fresh, now, runId);
             return new Created(out, made, runId);

@@ -795,6 +795,22 @@ public final class ServerStore implements AutoCloseable {
         }
     }
 
+    /** The run every one of these commands is part of, or null when they are of none or of different runs. */
+    public static String sharedRunId(Connection c, Collection<String> commandIds) throws SQLException {
+        String shared = null;
+        try (PreparedStatement ps = c.prepareStatement("SELECT run_id FROM commands WHERE id = ?")) {
+            for (String id : commandIds) {
+                ps.setString(1, id);
+                try (ResultSet rs = ps.executeQuery()) {
+                    String run = rs.next() ? rs.getString(1) : null;
+                    if (run == null || (shared != null && !shared.equals(run))) return null;
+                    shared = run;
+                }
+            }
+        }
+        return shared;
+    }
+
     /** Inserts queued commands, all issued (and created) at {@code now}, as part of run {@code runId} (null for none). */
     public static void insertCommands(Connection c, Collection<NewCommand> commands, String now, String runId) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("INSERT INTO commands(id, agent_id, action, params, timeout_seconds,"
