@@ -237,14 +237,16 @@ class ConsolePagesTest {
     @Test
     void anAgentPagesStreamGetsItsResults() throws Exception {
         TestServer.Agent a = enroll("s2", "stream-2");
-        try (TestServer.WsAgent ws = s.connect(a.token()); Sse sse = new Sse("page=agent&agent=s2")) {
+        try (Sse sse = new Sse("page=agent&agent=s2")) {
             sse.await("hello", "boot"); // the stream is open: the connection below is news to it
+            TestServer.WsAgent ws = s.connect(a.token());
             ws.hello("s2", 1 << 20);
             sse.await("agent", "connected");
             String id = s.command("s2", "agent.ping", "{}");
             ws.awaitFrame("command");
             ws.send(TestServer.WsAgent.result(id, "failed"));
             assertThat(sse.await("result", id)).contains("\"status\":\"failed\"");
+            ws.close();
         }
     }
 
