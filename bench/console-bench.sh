@@ -105,6 +105,11 @@ run() { # console|noconsole
         sleep 60
     fi
     echo "$1: server RSS with $n agents connected: $(( $(rss_kib "$spid") / 1024 )) MiB"
+    # RSS follows how far the heap grew (enrolling N agents grows it a lot): the heap in use after a full GC compares
+    # what each keeps
+    local jpid; jpid=$(pgrep -P "$spid" java || echo "$spid")
+    jcmd "$jpid" GC.run >/dev/null
+    echo "$1: after a full GC: RSS $(( $(rss_kib "$spid") / 1024 )) MiB, $(jcmd "$jpid" GC.heap_info | grep -o 'total [0-9]*K, used [0-9]*K' | head -1)"
     kill "$sim" "$spid" 2>/dev/null || true
     wait "$spid" 2>/dev/null || true
 }
