@@ -10,6 +10,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import server.console.ConsolePassword;
 import server.http.Guard;
 import server.store.StoreLimits;
 
@@ -74,6 +75,9 @@ public final class Main implements Callable<Integer> {
         description = "refused authentications one source address may have at once (default: ${DEFAULT-VALUE})")
     int authFailuresBurst;
 
+    @Option(names = "--no-console", description = "do not serve the web console (/console/); the APIs are unchanged")
+    boolean noConsole;
+
     public static void main(String[] args) {
         System.exit(new CommandLine(new Main()).execute(args));
     }
@@ -131,7 +135,7 @@ public final class Main implements Callable<Integer> {
         }
         OutpostServer server;
         try {
-            server = OutpostServer.start(new OutpostServer.Options(dir, port, bind, clientCa, 30, checkInSeconds, limits));
+            server = OutpostServer.start(new OutpostServer.Options(dir, port, bind, clientCa, 30, checkInSeconds, limits, !noConsole));
         } catch (IllegalStateException e) {
             System.err.println("outpost-server: " + e.getMessage());
             return 2;
@@ -154,6 +158,15 @@ public final class Main implements Callable<Integer> {
               server URL (outpostctl --server-dir):    %1$s/%4$s
             outpost-server: listening on %5$s (port %6$d)
             """, dir, OutpostServer.ENROLLMENT_TOKEN, OutpostServer.OPERATOR_TOKEN, OutpostServer.SERVER_URL, server.url(), server.port());
+        if (server.console() != null) {
+            System.out.printf("outpost-server: console at %s/console/ (sign in with the operator token or the console password)%n", server.url());
+            if (server.consolePasswordMadeNow() != null) {
+                // shown this once: only its hash is kept
+                System.out.printf("""
+                    outpost-server: console password (shown only now; delete %s/%s for a new one): %s
+                    """, dir, ConsolePassword.FILE, server.consolePasswordMadeNow());
+            }
+        }
         System.out.flush();
         stopped.await();
         return 0;

@@ -22,8 +22,11 @@ import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.eclipse.jetty.websocket.server.WebSocketUpgradeHandler;
 
+import server.console.Console;
+import server.console.ConsolePassword;
 import server.gateway.AgentGateway;
 import server.http.Guard;
+import server.http.HealthDatasetApi;
 import server.http.Router;
 import server.http.Tokens;
 import server.pki.Pem;
@@ -49,9 +52,12 @@ public final class OutpostServer implements AutoCloseable {
      * @param bindHost the address to listen on; null for every interface
      * @param clientCa PEM file of the CA that signs agents' client certificates; null for no mutual TLS
      */
-    /** @param checkInSeconds the {@code nextCheckinSeconds} told to polling agents (docs/protocol.md §4) */
+    /**
+     * @param checkInSeconds the {@code nextCheckinSeconds} told to polling agents (docs/protocol.md §4)
+     * @param console        whether to serve the web console under {@code /console/} (issue 22)
+     */
     public record Options(Path dataDir, int port, String bindHost, Path clientCa, int heartbeatSeconds, int checkInSeconds,
-                          Limits limits) {
+                          Limits limits, boolean console) {
         public Options {
             if (port < 0 || port > 65535) throw new IllegalArgumentException("--port must be 0..65535, got " + port);
             if (heartbeatSeconds < 1) throw new IllegalArgumentException("heartbeatSeconds must be at least 1, got " + heartbeatSeconds);
@@ -62,23 +68,27 @@ public final class OutpostServer implements AutoCloseable {
         }
 
         public static Options defaults(Path dataDir) {
-            return new Options(dataDir, 8443, null, null, 30, 30, Limits.DEFAULTS);
+            return new Options(dataDir, 8443, null, null, 30, 30, Limits.DEFAULTS, true);
         }
 
         public Options withPort(int p) {
-            return new Options(dataDir, p, bindHost, clientCa, heartbeatSeconds, checkInSeconds, limits);
+            return new Options(dataDir, p, bindHost, clientCa, heartbeatSeconds, checkInSeconds, limits, console);
         }
 
         public Options withBindHost(String h) {
-            return new Options(dataDir, port, h, clientCa, heartbeatSeconds, checkInSeconds, limits);
+            return new Options(dataDir, port, h, clientCa, heartbeatSeconds, checkInSeconds, limits, console);
         }
 
         public Options withClientCa(Path ca) {
-            return new Options(dataDir, port, bindHost, ca, heartbeatSeconds, checkInSeconds, limits);
+            return new Options(dataDir, port, bindHost, ca, heartbeatSeconds, checkInSeconds, limits, console);
         }
 
         public Options withLimits(Limits l) {
-            return new Options(dataDir, port, bindHost, clientCa, heartbeatSeconds, checkInSeconds, l);
+            return new Options(dataDir, port, bindHost, clientCa, heartbeatSeconds, checkInSeconds, l, console);
+        }
+
+        public Options withConsole(boolean on) {
+            return new Options(dataDir, port, bindHost, clientCa, heartbeatSeconds, checkInSeconds, limits, on);
         }
     }
 
@@ -121,6 +131,9 @@ public final class OutpostServer implements AutoCloseable {
     private final AgentGateway gateway;
     private final Guard guard;
     private final Server jetty;
+    private final Console console;
+    /** The console password in clear when this start made it (printed once), else null. */
+    private final String consolePasswordMadeNow;
     private final int port;
     private final String url;
 
@@ -140,6 +153,7 @@ public final class OutpostServer implements AutoCloseable {
         }
         ServerStore openedStore = null;
         AgentGateway openedGateway = null;
+        Console openedConsole = null;
         this.guard = new Guard(o.limits().enrol(), o.limits().authFailures());
         try {
             Pki pki = Pki.loadOrCreate(dataDir);
@@ -151,6 +165,15 @@ public final class OutpostServer implements AutoCloseable {
             DatasetRepository datasets = new DatasetRepository(dataDir.resolve("datasets"));
             openedGateway = new AgentGateway(store, o.heartbeatSeconds(), o.limits().maxOutputBytes(), guard);
             this.gateway = openedGateway;
+            if (o.console()) {
+                ConsolePassword password = ConsolePassword.loadOrCreate(dataDir);
+                this.consolePasswordMadeNow = password.madeNow();
+                openedConsole = new Console(store, gateway, new HealthDatasetApi(store, datasets, operatorToken), guard, operatorToken,
+                    password, o.checkInSeconds());
+            } else {
+                this.consolePasswordMadeNow = null;
+            }
+            this.console = openedConsole;
 
             QueuedThreadPool threads = new QueuedThreadPool(200, 8);
             threads.setName("http");
@@ -172,7 +195,7 @@ public final class OutpostServer implements AutoCloseable {
             connector.setIdleTimeout(60_000);
             jetty.addConnector(connector);
             WebSocketUpgradeHandler ws = WebSocketUpgradeHandler.from(jetty, gateway::configure);
-            ws.setHandler(new Router(store, gateway, bundles, datasets, guard, enrollmentToken, operatorToken, o.checkInSeconds()));
+            ws.setHandler(new Router(store, gateway, bundles, datasets, guard, enrollmentToken, operatorToken, o.checkInSeconds(), console));
             jetty.setHandler(ws);
             jetty.start();
             this.port = connector.getLocalPort();
@@ -180,6 +203,7 @@ public final class OutpostServer implements AutoCloseable {
             Pki.writePublic(dataDir.resolve(SERVER_URL), url + "\n");
             LOG.info("listening on " + url + (o.clientCa() == null ? "" : " (client certificates required, CA " + o.clientCa() + ")"));
         } catch (Exception | Error e) {
+            if (openedConsole != null) openedConsole.close();
             if (openedGateway != null) openedGateway.close();
             if (openedStore != null) openedStore.close();
             guard.close();
@@ -261,8 +285,19 @@ public final class OutpostServer implements AutoCloseable {
         return guard;
     }
 
+    /** The web console, or null when it is off. */
+    public Console console() {
+        return console;
+    }
+
+    /** The console password in clear if this start made it (to print once beside the token files), else null. */
+    public String consolePasswordMadeNow() {
+        return consolePasswordMadeNow;
+    }
+
     @Override
     public void close() {
+        if (console != null) console.close(); // ends the live streams, which would otherwise hold the stop up
         try {
             jetty.stop();
         } catch (Exception e) {

@@ -66,6 +66,20 @@ public final class AgentGateway implements AutoCloseable {
     private final ConcurrentHashMap<String, JsonObject> progress = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, String> tokenCache = new ConcurrentHashMap<>();
     private final ResultWaiters waiters = new ResultWaiters();
+    /** Told when an agent's WebSocket opens or closes (the console's live fleet); each must return at once. */
+    private final List<ConnectionListener> connectionListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    /** Hears of agents connecting and disconnecting. */
+    @FunctionalInterface
+    public interface ConnectionListener {
+        /** @param at when the agent was last heard from (now, for a connection that opened) */
+        void changed(String agentId, boolean connected, Instant at);
+    }
+
+    /** Tells {@code listener} of every WebSocket agent that connects or disconnects from now on; it must not block. */
+    public void addConnectionListener(ConnectionListener listener) {
+        connectionListeners.add(listener);
+    }
     /** Sends what the writer thread decided (acks, pending commands) so the writer never does network work. */
     private final ExecutorService io = Executors.newFixedThreadPool(2, r -> daemon(r, "agent-io"));
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "agent-seen"));
@@ -213,12 +227,16 @@ public final class AgentGateway implements AutoCloseable {
             LOG.info(() -> "agent " + socket.agentId + " connected again: closing its older connection (4409)");
             older.fail(ErrorCode.REPLACED, "replaced by a newer connection of the same agent");
         }
+        Instant now = Instant.now();
+        for (ConnectionListener l : connectionListeners) l.changed(socket.agentId, true, now);
     }
 
     void closed(AgentSocket socket, int code, String reason) {
         if (!connections.remove(socket.agentId, socket)) return; // replaced: the newer connection owns the agent
         String seen = Instant.ofEpochMilli(socket.lastSeenMillis).toString();
         LOG.fine(() -> "agent " + socket.agentId + " disconnected (" + code + (reason == null ? "" : " " + reason) + ")");
+        Instant last = Instant.ofEpochMilli(socket.lastSeenMillis);
+        for (ConnectionListener l : connectionListeners) l.changed(socket.agentId, false, last);
         store.write(c -> {
             if (connections.containsKey(socket.agentId)) return null; // it came back meanwhile
             return ServerStore.seen(Map.of(socket.agentId, seen), false).run(c);

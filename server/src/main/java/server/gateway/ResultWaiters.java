@@ -74,6 +74,8 @@ public final class ResultWaiters implements AutoCloseable {
     }
 
     private final ConcurrentHashMap<String, List<Wait>> byId = new ConcurrentHashMap<>();
+    /** Told of every stored result (the console's live updates); each must return at once. */
+    private final List<java.util.function.Consumer<Result>> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "result-waits");
         t.setDaemon(true);
@@ -115,6 +117,15 @@ public final class ResultWaiters implements AutoCloseable {
     public void stored(Result r) {
         List<Wait> waits = byId.remove(r.id());
         if (waits != null) for (Wait w : waits) w.offer(r);
+        for (java.util.function.Consumer<Result> l : listeners) l.accept(r);
+    }
+
+    /**
+     * Tells {@code listener} of every result stored from now on, after its commit. It is called on the store's writer
+     * thread or a request's: it must only hand the news on, never block.
+     */
+    public void addListener(java.util.function.Consumer<Result> listener) {
+        listeners.add(listener);
     }
 
     private void unregister(String id, Wait w) {

@@ -24,12 +24,42 @@ public final class Exchange {
     private final Callback callback;
     private final String path;
     private Fields query;
+    /** Authorised by a console session (and its CSRF token) rather than a bearer token. */
+    private boolean bySession;
 
     Exchange(Request request, Response response, Callback callback) {
         this.request = request;
         this.response = response;
         this.callback = callback;
         this.path = Request.getPathInContext(request);
+    }
+
+    /** Marks the request as authorised by a console session, checked by the caller (server.console.Console). */
+    void authorisedBySession() {
+        bySession = true;
+    }
+
+    /** Whether a console session authorised this request (then no bearer token is asked for). */
+    public boolean bySession() {
+        return bySession;
+    }
+
+    public Request request() {
+        return request;
+    }
+
+    public Response response() {
+        return response;
+    }
+
+    /** Completes the response: the handler is done with it (a stream ends, a written body is sent). */
+    public Callback callback() {
+        return callback;
+    }
+
+    /** A request header by name, or null. */
+    public String header(String name) {
+        return request.getHeaders().get(name);
     }
 
     public String method() {

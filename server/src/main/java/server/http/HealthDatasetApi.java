@@ -4,13 +4,10 @@ import java.io.IOException;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.time.Instant;
-import java.util.LinkedHashMap;
-import java.util.Map;
 
 import org.eclipse.jetty.http.HttpHeader;
 
 import com.google.gson.JsonArray;
-import com.google.gson.JsonElement;
 import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
 
@@ -46,7 +43,7 @@ public final class HealthDatasetApi {
     }
 
     void handle(Exchange ex) throws IOException {
-        if (!Tokens.matches(Tokens.bearer(ex.header(HttpHeader.AUTHORIZATION)), operatorToken)) {
+        if (!ex.bySession() && !Tokens.matches(Tokens.bearer(ex.header(HttpHeader.AUTHORIZATION)), operatorToken)) {
             throw ApiException.unauthorized("missing or wrong operator token (Authorization: Bearer <operator.token>)");
         }
         String[] seg = ex.path().substring("/api/v1/".length()).split("/", -1);
@@ -75,7 +72,7 @@ public final class HealthDatasetApi {
     }
 
     /** The latest health event and the alerts still firing, from the events the agent sent. */
-    JsonObject health(String agentId) {
+    public JsonObject health(String agentId) {
         return store.read(c -> {
             JsonObject out = new JsonObject();
             out.addProperty("agentId", agentId);
@@ -93,30 +90,21 @@ public final class HealthDatasetApi {
                     }
                 }
             }
-            // the last word on each alert, in the order the agent sent them
-            Map<String, JsonObject> latest = new LinkedHashMap<>();
-            try (PreparedStatement ps = c.prepareStatement("SELECT event FROM events WHERE agent_id = ? AND kind = 'alert' ORDER BY seq")) {
+            // the store keeps the last word on each alert (ServerStore.recordAlert): the open ones, in the order they last changed
+            JsonArray open = new JsonArray();
+            try (PreparedStatement ps = c.prepareStatement("SELECT data FROM alerts WHERE agent_id = ? AND state = 'firing' ORDER BY seq")) {
                 ps.setString(1, agentId);
                 try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        JsonElement d = Json.parseObject(rs.getString(1), "a stored event").get("data");
-                        if (d == null || !d.isJsonObject()) continue;
-                        JsonObject a = d.getAsJsonObject();
-                        String key = str(a, "alert") + "\u0000" + str(a, "subject");
-                        latest.remove(key); // re-inserted last: the open ones come out in the order they last changed
-                        latest.put(key, a);
-                    }
+                    while (rs.next()) open.add(Json.parse(rs.getString(1)));
                 }
             }
-            JsonArray open = new JsonArray();
-            for (JsonObject a : latest.values()) if ("firing".equals(str(a, "state"))) open.add(a);
             out.add("openAlerts", open);
             return out;
         });
     }
 
     /** The data of the latest succeeded health.inventory the server issued to the agent. */
-    JsonObject inventory(String agentId) {
+    public JsonObject inventory(String agentId) {
         return store.read(c -> {
             JsonObject out = new JsonObject();
             out.addProperty("agentId", agentId);
@@ -137,10 +125,5 @@ public final class HealthDatasetApi {
             }
             return out;
         });
-    }
-
-    private static String str(JsonObject o, String k) {
-        JsonElement e = o.get(k);
-        return e == null || e.isJsonNull() ? "" : e.getAsString();
     }
 }

@@ -60,11 +60,19 @@ final class OperatorApi {
     }
 
     void handle(Exchange ex) throws IOException {
+        if (!ex.bySession()) checkToken(ex);
+        route(ex);
+    }
+
+    private void checkToken(Exchange ex) {
         guard.mayAuthenticate(ex.remoteAddress());
         if (!Tokens.matches(Tokens.bearer(ex.header(HttpHeader.AUTHORIZATION)), operatorToken)) {
             guard.refused(ex.remoteAddress(), "missing or wrong operator token on " + ex.path());
             throw ApiException.unauthorized("missing or wrong operator token (Authorization: Bearer <operator.token>)");
         }
+    }
+
+    private void route(Exchange ex) throws IOException {
         String[] seg = ex.path().substring("/api/v1/".length()).split("/", -1);
         switch (seg[0]) {
             case "agents" -> {
@@ -217,7 +225,7 @@ final class OperatorApi {
         ResultWaiters.Until until = until(ex, waitMillis);
         List<CommandSpec> specs = commandSpecs(ex.jsonBody(MAX_BODY));
         String now = Times.now();
-        record Created(List<Command> commands, List<Command> fresh) {}
+        record Created(List<Command> commands, List<Command> fresh, String runId) {}
         Created created = store.writeAndWait(c -> {
             List<Command> out = new ArrayList<>(specs.size());
             List<NewCommand> fresh = new ArrayList<>(specs.size());
@@ -261,8 +269,16 @@ final class OperatorApi {
             for (Command m : made) {
                 fresh.add(new NewCommand(m.id(), m.agentId(), m.action(), m.params(), m.timeoutSeconds(), m.expiresAt(), m.dryRun()));
             }
-            ServerStore.insertCommands(c, fresh, now);
-            return new Created(out, made);
+            String runId = null;
+            if (!made.isEmpty()) {
+                runId = UUID.randomUUID().toString();
+                ServerStore.insertRun(c, run(runId, specs, made.size(), now));
+            } else if (!out.isEmpty()) {
+                // a retried request whose commands all exist: the same answer as the first time, its run included
+                runId = ServerStore.sharedRunId(c, out.stream().map(Command::id).toList());
+            }
+            ServerStore.insertCommands(c, fresh, now, runId);
+            return new Created(out, made, runId);
         });
         ResultWaiters.Wait wait = null;
         if (waitMillis >= 0) {
@@ -291,6 +307,7 @@ final class OperatorApi {
         }
         JsonObject out = new JsonObject();
         out.add("commands", list);
+        if (created.runId() != null) out.addProperty("runId", created.runId());
         int status = created.fresh().isEmpty() ? 200 : 201;
         if (wait == null) ex.json(status, out);
         else answerWhenDone(ex, wait, results -> {
@@ -333,6 +350,21 @@ final class OperatorApi {
                 + "): it could never be delivered. Make params smaller, or raise the agent's max_frame_bytes");
         }
         return cmd;
+    }
+
+    /** The run of one request: its action and params when every command shares them, else null (a mixed batch). */
+    private static ServerStore.Run run(String id, List<CommandSpec> specs, int made, String now) {
+        CommandSpec first = specs.get(0);
+        boolean oneAction = true;
+        boolean oneParams = true;
+        boolean all = false;
+        for (CommandSpec s : specs) {
+            oneAction &= s.action().equals(first.action());
+            oneParams &= s.paramsJson().equals(first.paramsJson());
+            all |= s.all();
+        }
+        return new ServerStore.Run(id, oneAction ? first.action() : null, oneAction && oneParams ? first.paramsJson() : null,
+            first.dryRun(), made, all, now);
     }
 
     private static String describe(List<Command> fresh) {

@@ -13,10 +13,14 @@ import org.eclipse.jetty.util.Callback;
 
 import server.BundleRepository;
 import server.DatasetRepository;
+import server.console.Console;
 import server.gateway.AgentGateway;
 import server.store.ServerStore;
 
-/** Routes the HTTPS requests that are not WebSocket upgrades: {@code /agent/v1/*} and {@code /api/v1/*}. */
+/**
+ * Routes the HTTPS requests that are not WebSocket upgrades: {@code /agent/v1/*}, {@code /api/v1/*} (by bearer token, or
+ * by a console session with its CSRF token) and the console's pages.
+ */
 public final class Router extends Handler.Abstract {
     private static final Logger LOG = Logger.getLogger(Router.class.getName());
     private static final List<HttpField> BEARER_CHALLENGE = List.of(new HttpField(HttpHeader.WWW_AUTHENTICATE, "Bearer"));
@@ -25,13 +29,17 @@ public final class Router extends Handler.Abstract {
     private final OperatorApi operator;
     private final DatasetRepository datasets;
     private final HealthDatasetApi healthAndDatasets;
+    /** The web console; null when it is off. */
+    private final Console console;
 
+    /** @param console the web console, or null for none */
     public Router(ServerStore store, AgentGateway gateway, BundleRepository bundles, DatasetRepository datasets, Guard guard,
-                  String enrollmentToken, String operatorToken, int checkInSeconds) {
+                  String enrollmentToken, String operatorToken, int checkInSeconds, Console console) {
         this.agents = new AgentHttpApi(store, gateway, bundles, guard, enrollmentToken, checkInSeconds);
         this.operator = new OperatorApi(store, gateway, bundles, guard, operatorToken);
         this.datasets = datasets;
         this.healthAndDatasets = new HealthDatasetApi(store, datasets, operatorToken);
+        this.console = console;
     }
 
     @Override
@@ -39,11 +47,14 @@ public final class Router extends Handler.Abstract {
         Exchange ex = new Exchange(request, response, callback);
         try {
             String p = ex.path();
-            if (p.startsWith("/agent/v1/datasets/")) datasets.serve(ex); // capability URLs: no agent token (DatasetRepository)
+            if (p.startsWith("/api/v1/") && console != null && console.authorisesApi(ex)) ex.authorisedBySession();
+            if (console != null && Console.serves(p)) console.handle(ex);
+            else if (p.startsWith("/agent/v1/datasets/")) datasets.serve(ex); // capability URLs: no agent token (DatasetRepository)
             else if (HealthDatasetApi.serves(p)) healthAndDatasets.handle(ex);
             else if (p.startsWith("/agent/v1/")) agents.handle(ex);
             else if (p.startsWith("/api/v1/")) operator.handle(ex);
-            else throw ApiException.notFound("no such endpoint: " + p + " (the APIs are under /agent/v1/ and /api/v1/)");
+            else throw ApiException.notFound("no such endpoint: " + p + " (the APIs are under /agent/v1/ and /api/v1/"
+                + (console == null ? "" : ", the console under /console/") + ")");
         } catch (ApiException e) {
             List<HttpField> headers = e.status() == 401 ? BEARER_CHALLENGE
                 : e.retryAfterSeconds() > 0 ? List.of(new HttpField(HttpHeader.RETRY_AFTER, Long.toString(e.retryAfterSeconds())))

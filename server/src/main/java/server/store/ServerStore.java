@@ -41,7 +41,7 @@ import server.store.Records.State;
  */
 public final class ServerStore implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(ServerStore.class.getName());
-    private static final int SCHEMA_VERSION = 2;
+    private static final int SCHEMA_VERSION = 3;
     private static final int MAX_BATCH = 4096;
     private static final int READERS = 4;
 
@@ -183,6 +183,7 @@ public final class ServerStore implements AutoCloseable {
                 s.execute("PRAGMA user_version=1");
             }
             if (version < 2) migrateToVersion2(s);
+            if (version < 3) migrateToVersion3(s);
             // nobody is connected to a server that is starting
             s.execute("UPDATE agents SET connected = 0 WHERE connected <> 0");
         }
@@ -221,6 +222,51 @@ public final class ServerStore implements AutoCloseable {
         s.execute("CREATE UNIQUE INDEX events_by_agent_id ON events(agent_id, event_id) WHERE event_id IS NOT NULL");
         s.execute("CREATE INDEX events_by_agent ON events(agent_id)");
         s.execute("PRAGMA user_version=2");
+    }
+
+    /**
+     * Version 3, for the console (issue 22): runs (the commands of one operator request, watched together), the latest
+     * word on each alert (so that open alerts are one indexed read, not a scan of every alert event), the indexes its
+     * pages read events by, and its sign-in sessions (so that a server restart signs nobody out).
+     */
+    private static void migrateToVersion3(Statement s) throws SQLException {
+        s.execute("""
+            CREATE TABLE runs (
+              id TEXT PRIMARY KEY,
+              action TEXT,
+              params TEXT,
+              dry_run INTEGER NOT NULL,
+              targets INTEGER NOT NULL,
+              all_agents INTEGER NOT NULL,
+              created_at TEXT NOT NULL)""");
+        s.execute("ALTER TABLE commands ADD COLUMN run_id TEXT");
+        s.execute("CREATE INDEX commands_by_run ON commands(run_id) WHERE run_id IS NOT NULL");
+        s.execute("""
+            CREATE TABLE alerts (
+              agent_id TEXT NOT NULL,
+              alert TEXT NOT NULL,
+              subject TEXT NOT NULL,
+              state TEXT NOT NULL,
+              data TEXT NOT NULL,
+              seq INTEGER NOT NULL,
+              PRIMARY KEY (agent_id, alert, subject))""");
+        s.execute("CREATE INDEX alerts_by_state ON alerts(state, seq)");
+        // the alerts the store holds already, the latest event of each winning
+        s.execute("""
+            INSERT INTO alerts(agent_id, alert, subject, state, data, seq)
+              SELECT agent_id, json_extract(event, '$.data.alert'), coalesce(json_extract(event, '$.data.subject'), ''),
+                     coalesce(json_extract(event, '$.data.state'), ''), json_extract(event, '$.data'), seq
+              FROM events WHERE kind = 'alert' AND json_valid(event) AND json_type(event, '$.data.alert') = 'text' ORDER BY seq
+            ON CONFLICT(agent_id, alert, subject) DO UPDATE SET state = excluded.state, data = excluded.data, seq = excluded.seq""");
+        s.execute("CREATE INDEX events_by_agent_kind ON events(agent_id, kind, time_ms)");
+        s.execute("CREATE INDEX events_by_kind ON events(kind, seq)");
+        s.execute("""
+            CREATE TABLE console_sessions (
+              id_hash TEXT PRIMARY KEY,
+              csrf TEXT NOT NULL,
+              created_ms INTEGER NOT NULL,
+              used_ms INTEGER NOT NULL)""");
+        s.execute("PRAGMA user_version=3");
     }
 
     // ---------------------------------------------------------------- writer
@@ -723,10 +769,52 @@ public final class ServerStore implements AutoCloseable {
         }
     }
 
-    /** Inserts queued commands, all issued (and created) at {@code now}. */
+    /** Inserts queued commands, all issued (and created) at {@code now}, with no run. */
     public static void insertCommands(Connection c, Collection<NewCommand> commands, String now) throws SQLException {
+        insertCommands(c, commands, now, null);
+    }
+
+    /**
+     * A run: the commands one operator request made, which the console shows together (counts by status, the slowest
+     * agents). {@code action} and {@code params} are null when the request mixed actions.
+     */
+    public record Run(String id, String action, String params, boolean dryRun, int targets, boolean allAgents, String createdAt) {}
+
+    /** Records a run; insert its commands with {@link #insertCommands(Connection, Collection, String, String)}. */
+    public static void insertRun(Connection c, Run run) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO runs(id, action, params, dry_run, targets, all_agents, created_at)"
+            + " VALUES (?, ?, ?, ?, ?, ?, ?)")) {
+            ps.setString(1, run.id());
+            ps.setString(2, run.action());
+            ps.setString(3, run.params());
+            ps.setInt(4, run.dryRun() ? 1 : 0);
+            ps.setInt(5, run.targets());
+            ps.setInt(6, run.allAgents() ? 1 : 0);
+            ps.setString(7, run.createdAt());
+            ps.executeUpdate();
+        }
+    }
+
+    /** The run every one of these commands is part of, or null when they are of none or of different runs. */
+    public static String sharedRunId(Connection c, Collection<String> commandIds) throws SQLException {
+        String shared = null;
+        try (PreparedStatement ps = c.prepareStatement("SELECT run_id FROM commands WHERE id = ?")) {
+            for (String id : commandIds) {
+                ps.setString(1, id);
+                try (ResultSet rs = ps.executeQuery()) {
+                    String run = rs.next() ? rs.getString(1) : null;
+                    if (run == null || (shared != null && !shared.equals(run))) return null;
+                    shared = run;
+                }
+            }
+        }
+        return shared;
+    }
+
+    /** Inserts queued commands, all issued (and created) at {@code now}, as part of run {@code runId} (null for none). */
+    public static void insertCommands(Connection c, Collection<NewCommand> commands, String now, String runId) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("INSERT INTO commands(id, agent_id, action, params, timeout_seconds,"
-            + " issued_at, expires_at, state, created_at, dry_run) VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)")) {
+            + " issued_at, expires_at, state, created_at, dry_run, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)")) {
             for (NewCommand n : commands) {
                 ps.setString(1, n.id());
                 ps.setString(2, n.agentId());
@@ -738,6 +826,7 @@ public final class ServerStore implements AutoCloseable {
                 ps.setString(7, n.expiresAt());
                 ps.setString(8, now);
                 ps.setInt(9, n.dryRun() ? 1 : 0);
+                ps.setString(10, runId);
                 ps.addBatch();
             }
             ps.executeBatch();
@@ -1014,11 +1103,30 @@ public final class ServerStore implements AutoCloseable {
             inserted = ps.executeUpdate();
         }
         if (inserted == 0) return false;
+        if ("alert".equals(e.kind())) recordAlert(c, agentId, e.json());
         Usage u = usage(c, agentId);
         u.events++;
         u.eventBytes += bytes;
         if (u.events > limits.maxEvents() || u.eventBytes > limits.maxEventBytes()) pruneEvents(c, agentId, u);
         return true;
+    }
+
+    /**
+     * Keeps the latest word on the alert an {@code alert} event speaks of (plugin.health: {@code data.alert},
+     * {@code data.subject}, {@code data.state}), so that the open alerts of one agent or of the fleet are one indexed
+     * read. Called for the event just inserted: its seq is the last insert's rowid.
+     */
+    private static void recordAlert(Connection c, String agentId, String eventJson) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("""
+            INSERT INTO alerts(agent_id, alert, subject, state, data, seq)
+              SELECT ?, json_extract(e, '$.data.alert'), coalesce(json_extract(e, '$.data.subject'), ''),
+                     coalesce(json_extract(e, '$.data.state'), ''), json_extract(e, '$.data'), last_insert_rowid()
+              FROM (SELECT ? AS e) WHERE json_valid(e) AND json_type(e, '$.data.alert') = 'text'
+            ON CONFLICT(agent_id, alert, subject) DO UPDATE SET state = excluded.state, data = excluded.data, seq = excluded.seq""")) {
+            ps.setString(1, agentId);
+            ps.setString(2, eventJson);
+            ps.executeUpdate();
+        }
     }
 
     /**
