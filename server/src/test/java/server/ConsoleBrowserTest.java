@@ -127,6 +127,11 @@ class ConsoleBrowserTest {
         }, () -> cssSelector + " = " + text(cssSelector));
     }
 
+    /** Waits for the element's whole text: "disconnected" contains "connected", so a state is compared whole. */
+    private void waitForExactText(String what, String cssSelector, String expected) throws InterruptedException {
+        until(what, () -> expected.equals(text(cssSelector)), () -> cssSelector + " = " + text(cssSelector));
+    }
+
     private void waitForUrl(String what, String part) throws InterruptedException {
         until(what, () -> browser.getCurrentUrl().contains(part), browser::getCurrentUrl);
     }
@@ -210,19 +215,18 @@ class ConsoleBrowserTest {
         TestServer.WsAgent ws = connect(a, "");
         signIn(s.operatorToken);
         String state = "[data-agent-state=\"b1\"]";
-        waitForText("the agent connected", state, "connected");
+        waitForExactText("the agent connected", state, "connected");
         waitForText("live updates on", "#live", "on");
         mark();
         screenshot("fleet");
 
         ws.close(); // the agent dies: its socket goes without a close frame
-        waitForText("the killed agent", state, "disconnected");
+        waitForExactText("the killed agent", state, "disconnected");
         assertNotReloaded();
         waitForText("the counts follow", "#count-disconnected", "1");
 
         TestServer.WsAgent again = connect(a, "");
-        waitForText("the agent back", state, "connected");
-        assertThat(text(state)).isEqualTo("connected");
+        waitForExactText("the agent back", state, "connected");
         assertNotReloaded();
         again.close();
 
@@ -337,7 +341,7 @@ class ConsoleBrowserTest {
                 + "\"message\":\"filesystem /var is 93.5 % used (alert at ≥ 90 %)\"}}");
             ws.awaitFrame("ack");
             waitForText("the alert in the feed", "#event-feed", "filesystem /var is 93.5 % used");
-            waitForText("the open alerts", "main", "1 open alerts");
+            waitForText("the open alerts", "main", "1 open alert.");
             assertThat(text("main")).doesNotContain("since never");
             assertNotReloaded();
             screenshot("events");

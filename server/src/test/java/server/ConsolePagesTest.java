@@ -174,7 +174,7 @@ class ConsolePagesTest {
                 .contains("Memory used. Memory: latest 25 %").contains("Filesystems used. /var: latest 94 %");
             assertThat(page.substring(page.indexOf("id=\"h-alerts\""), page.indexOf("id=\"h-health\""))).contains("filesystem /var is 93.5 % used");
             assertThat(get("/console/?alert=1").body()).contains("<tr data-agent=\"h1\">");
-            assertThat(get("/console/events").body()).contains("filesystem /var is 93.5 % used").contains("1 open alerts");
+            assertThat(get("/console/events").body()).contains("filesystem /var is 93.5 % used").contains("1 open alert.");
 
             ws.send(String.format(alert, UUID.randomUUID(), "cleared"));
             ws.awaitFrame("ack");

@@ -67,7 +67,7 @@ final class EventsPage {
             items.add(AgentPage.alertItem(r.data(), ctx.now, html("<a href=\"/console/agents/{}#alerts\">{}</a>: ", Html.enc(r.agentId()),
                 r.hostname() == null ? r.agentId() : r.hostname())));
         }
-        return html("<p>{} open alerts{}.</p><ul class=\"alerts fleet-alerts\" id=\"open-alerts\">{}</ul>", open.total(),
+        return html("<p>{} open alert{}{}.</p><ul class=\"alerts fleet-alerts\" id=\"open-alerts\">{}</ul>", open.total(), open.total() == 1 ? "" : "s",
             open.total() > items.size() ? ", the " + items.size() + " that changed last" : "", Html.join(items));
     }
 
