@@ -61,6 +61,9 @@ class DatasetFromServerTest {
 
             @Override
             public Path scriptsDir() { return dataDir.resolve("scripts"); }
+
+            @Override
+            public Path runDir() { return dataDir.resolve("run"); }
         });
         Map<String, Object> p = new java.util.LinkedHashMap<>();
         for (String k : params.keySet()) {

@@ -29,4 +29,11 @@ public interface AgentPaths {
 
     /** @return the operator's scripts directory ({@code scripts_dir}, {@code /etc/outpost/scripts.d} by default) */
     Path scriptsDir();
+
+    /**
+     * @return the agent's run directory ({@code run_dir}, {@code /run/outpost} by default, {@code <data_dir>/run} when
+     *         only {@code data_dir} is set): its control socket lives there. Plugins that write where commands say
+     *         must refuse it, as they refuse the data directory.
+     */
+    Path runDir();
 }

@@ -43,6 +43,17 @@ public interface ServerRequests {
     List<Check> preflight(TransportSettings settings) throws InterruptedException;
 
     /**
+     * Files of the server under the agent's credentials (docs/protocol.md §7.1), for agent.api's
+     * {@link agent.api.ServerFiles} service: each download or upload makes its own client, so an agent that never
+     * uses it keeps nothing open for it.
+     *
+     * @param settings where the server is, TLS, proxy, the data dir with the credentials
+     * @return the files of that server
+     * @since 2.1
+     */
+    agent.api.ServerFiles files(TransportSettings settings);
+
+    /**
      * @param dataDir an agent's data dir
      * @return the agent id the server gave at enrolment (kept with the credentials), or null if the agent has not
      *         enrolled; nothing else of the credentials is read out

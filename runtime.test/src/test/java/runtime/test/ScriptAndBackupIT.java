@@ -171,7 +171,7 @@ class ScriptAndBackupIT {
     }
 
     /** Files of several modes and owners, a symlink, an empty directory, fixed mtimes. */
-    private static Path sourceTree(Path src) throws Exception {
+    static Path sourceTree(Path src) throws Exception {
         Files.createDirectories(src.resolve("etc"));
         Files.createDirectories(src.resolve("bin"));
         Files.createDirectories(src.resolve("var/empty"));
@@ -198,7 +198,7 @@ class ScriptAndBackupIT {
     }
 
     /** Every entry under root by relative name: type, mode, owner, mtime, and the content's bytes or the link's target. */
-    private static Map<String, String> describe(Path root) throws Exception {
+    static Map<String, String> describe(Path root) throws Exception {
         Map<String, String> out = new TreeMap<>();
         try (Stream<Path> s = Files.walk(root)) {
             for (Path p : s.toList()) {

@@ -117,6 +117,9 @@ public final class ServerRequestsImpl implements ServerRequests {
     private static String abbreviate(String s) { return s.length() <= 300 ? s : s.substring(0, 300) + "..."; }
 
     @Override
+    public agent.api.ServerFiles files(TransportSettings settings) { return new ServerFilesClient(settings); }
+
+    @Override
     public String enrolledAgentId(Path dataDir) {
         try {
             Credentials c = Credentials.load(dataDir);

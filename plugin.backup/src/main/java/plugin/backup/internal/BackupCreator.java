@@ -16,6 +16,8 @@ import java.util.Set;
 
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
 
 import agent.api.Actions;
 import agent.api.AgentPaths;
@@ -29,6 +31,7 @@ import agent.api.DryRun;
 import agent.api.ErrorCode;
 import agent.api.InvalidParamException;
 import agent.api.ProcessResult;
+import agent.api.ServerFiles;
 import agent.api.SettingsType;
 
 /**
@@ -46,10 +49,17 @@ public final class BackupCreator implements CommandHandler {
     @Reference
     AgentPaths paths;
 
+    /** The agent's server, when it has one (not in offline mode). */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    volatile ServerFiles server;
+
     @Override
     public Object handle(CommandContext ctx) throws Exception {
         BackupSettings settings = ctx.settings(BackupSettings.class);
-        Destination dest = Requests.destination(ctx, paths, settings);
+        boolean toServer = Requests.toServer(ctx);
+        ServerFiles files = toServer ? ServerBackups.require(server) : null;
+        // an archive for the server is written like a local one, into a spool, then sent
+        Destination dest = toServer ? ServerBackups.spool(paths) : Requests.destination(ctx, paths, settings);
         String name = ctx.params().optionalString("name").orElse("backup");
         if (!Destination.NAME.matcher(name).matches()) {
             throw new InvalidParamException("name", "must be 1 to 64 letters, digits, '.', '_' or '-', starting with a letter"
@@ -92,7 +102,14 @@ public final class BackupCreator implements CommandHandler {
                     throw new CommandException("tar could not read what to back up (exit code " + s.exitCode() + "): "
                         + Text.some(messages(s.output()), 5) + ". Nothing was written.");
                 }
-                return dryRun(dest, archiveName, sources, exclude, compression, Listing.totals(scanIndex), keep, name, scanIndex);
+                Map<String, Object> plan = dryRun(dest, archiveName, sources, exclude, compression, Listing.totals(scanIndex),
+                    toServer ? 0 : keep, name, scanIndex);
+                if (toServer) {
+                    plan.put("archive", archiveName);
+                    plan.put("destination", Requests.SERVER);
+                    plan.put("waiting", dest.list().stream().filter(w -> w.manifest() != null).map(Destination.Stored::fileName).toList());
+                }
+                return plan;
             }
             totals = FollowingDigest.beside("outpost-backup-scan", () -> {
                 ProcessResult s = run(ctx, tar, scan);
@@ -137,6 +154,15 @@ public final class BackupCreator implements CommandHandler {
             ctx.output().println(archive + ": " + String.format(java.util.Locale.ROOT, "%,d", written.entries) + " entries, "
                 + Text.bytes(written.fileBytes) + " of files, " + Text.bytes(m.sizeBytes()) + " archive, sha256 " + sha256);
 
+            if (toServer) {
+                List<Map<String, Object>> sent = ServerBackups.send(ctx, files, dest);
+                ctx.progress(100, String.format(java.util.Locale.ROOT, "%,d entries archived and sent to the server", written.entries));
+                Map<String, Object> data = new LinkedHashMap<>(m.toData());
+                data.put("destination", Requests.SERVER);
+                data.put("sent", sent); // this archive, and any an earlier backup for the server could not send
+                data.put("changed", true);
+                return data;
+            }
             List<String> pruned = new ArrayList<>();
             if (keep > 0) {
                 for (Destination.Stored old : dest.beyond(name, keep)) {
@@ -232,7 +258,7 @@ public final class BackupCreator implements CommandHandler {
         return s.isEmpty() ? "." : s;
     }
 
-    private Object dryRun(Destination dest, String archiveName, List<Path> sources, List<String> exclude,
+    private Map<String, Object> dryRun(Destination dest, String archiveName, List<Path> sources, List<String> exclude,
             Compression compression, Listing.Totals total, int keep, String name, Path scanIndex) throws IOException {
         List<String> entries = new ArrayList<>();
         Listing.read(scanIndex, e -> {

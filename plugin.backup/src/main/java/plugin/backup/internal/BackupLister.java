@@ -8,6 +8,8 @@ import java.util.Map;
 
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
 
 import agent.api.Actions;
 import agent.api.AgentPaths;
@@ -15,6 +17,7 @@ import agent.api.CommandContext;
 import agent.api.CommandHandler;
 import agent.api.DryRun;
 import agent.api.InvalidParamException;
+import agent.api.ServerFiles;
 import agent.api.SettingsType;
 
 /**
@@ -29,8 +32,13 @@ public final class BackupLister implements CommandHandler {
     @Reference
     AgentPaths paths;
 
+    /** The agent's server, when it has one (not in offline mode). */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    volatile ServerFiles server;
+
     @Override
     public Object handle(CommandContext ctx) throws Exception {
+        if (Requests.toServer(ctx)) return fromServer(ctx);
         Destination dest = Requests.destination(ctx, paths, ctx.settings(BackupSettings.class));
         String name = ctx.params().optionalString("name").orElse(null);
         if (name != null && !Destination.NAME.matcher(name).matches()) {
@@ -63,7 +71,25 @@ public final class BackupLister implements CommandHandler {
         data.put("destination", dest.dir().toString());
         data.put("backups", backups);
         data.put("incomplete", incomplete);
-        data.put("server", null); // backups held by the server: not reachable from a plugin yet (README)
+        if (ctx.dryRun()) data.put("changed", false);
+        return data;
+    }
+
+    /** The backups the server holds of this agent, as it lists them, newest first. */
+    private Object fromServer(CommandContext ctx) throws Exception {
+        String name = ctx.params().optionalString("name").orElse(null);
+        List<Map<String, Object>> backups = new ArrayList<>();
+        for (Map<String, Object> r : ServerBackups.list(ServerBackups.require(server))) {
+            Object meta = r.get("meta");
+            String of = meta instanceof Map<?, ?> m && m.get("name") instanceof String n ? n : null;
+            if (name != null && !name.equals(of)) continue;
+            r.put("location", Requests.SERVER);
+            backups.add(r);
+            ctx.output().println(r.get("receivedAt") + "  " + r.get("name") + "  " + r.get("size") + " bytes  " + r.get("sha256"));
+        }
+        Map<String, Object> data = new LinkedHashMap<>();
+        data.put("destination", Requests.SERVER);
+        data.put("backups", backups);
         if (ctx.dryRun()) data.put("changed", false);
         return data;
     }

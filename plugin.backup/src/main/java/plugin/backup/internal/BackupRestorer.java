@@ -12,6 +12,8 @@ import java.util.Map;
 
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
 
 import agent.api.Actions;
 import agent.api.AgentPaths;
@@ -24,6 +26,7 @@ import agent.api.ConcurrencyKey;
 import agent.api.DryRun;
 import agent.api.InvalidParamException;
 import agent.api.ProcessResult;
+import agent.api.ServerFiles;
 import agent.api.SettingsType;
 
 /**
@@ -42,10 +45,24 @@ public final class BackupRestorer implements CommandHandler {
     @Reference
     AgentPaths paths;
 
+    /** The agent's server, when it has one (not in offline mode). */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    volatile ServerFiles server;
+
     @Override
     public Object handle(CommandContext ctx) throws Exception {
-        Destination dest = Requests.destination(ctx, paths, ctx.settings(BackupSettings.class));
-        Destination.Stored s = Requests.archive(ctx, dest);
+        boolean fromServer = Requests.toServer(ctx);
+        Destination.Stored s;
+        if (fromServer) {
+            String ref = Requests.archiveRef(ctx);
+            if (ref.startsWith("/")) {
+                throw new agent.api.InvalidParamException("archive", "names a backup of the server by its file name or sha256, got "
+                    + Text.quote(ref));
+            }
+            s = ServerBackups.fetch(ctx, ServerBackups.require(server), paths, ref);
+        } else {
+            s = Requests.archive(ctx, Requests.destination(ctx, paths, ctx.settings(BackupSettings.class)));
+        }
         Path target = Requests.absolute("target", ctx.params().string("target"));
         boolean overwrite = ctx.params().bool("overwrite", false);
         boolean devices = ctx.params().bool("devices", false);
@@ -116,11 +133,13 @@ public final class BackupRestorer implements CommandHandler {
                     + r.exitCode() + "): " + Text.some(said, 5) + ". The target may be partly restored.");
             }
             warnings.addAll(said);
+            if (fromServer) ServerBackups.forget(s); // the server keeps it
             ctx.progress(100, String.format(java.util.Locale.ROOT, "%,d entries restored", plan.totals.entries));
             ctx.output().println(String.format(java.util.Locale.ROOT, "restored %,d entries (%s of files) into %s",
                 plan.totals.entries, Text.bytes(plan.totals.fileBytes), target));
             Map<String, Object> d = new LinkedHashMap<>();
-            d.put("archive", s.archive().toString());
+            d.put("archive", fromServer ? s.fileName() : s.archive().toString());
+            if (fromServer) d.put("source", Requests.SERVER);
             d.put("target", target.toString());
             d.put("files", plan.totals.entries);
             d.put("bytes", plan.totals.fileBytes);

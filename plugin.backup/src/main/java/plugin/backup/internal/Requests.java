@@ -12,21 +12,25 @@ import agent.api.InvalidParamException;
 
 /** Param checks the backup actions share. */
 final class Requests {
-    /** The destination that means the reference server: not reachable from a plugin yet (see the README). */
+    /** The destination that means the agent's server ({@link ServerBackups}). */
     static final String SERVER = "server";
 
     private Requests() {}
 
+    /** @return whether the command names the agent's server as its destination */
+    static boolean toServer(CommandContext ctx) throws CommandException {
+        return ctx.params().optionalString("destination").filter(SERVER::equals).isPresent();
+    }
+
     /**
      * @return the destination directory a command names ({@code destination}), or the configured one
-     * @throws CommandRefusedException for {@code "server"}, which needs an upload service the agent does not offer yet
+     * @throws CommandRefusedException for {@code "server"}, for the actions that work on local archives only
      */
     static Destination destination(CommandContext ctx, AgentPaths paths, BackupSettings s) throws CommandException {
         Optional<String> d = ctx.params().optionalString("destination");
         if (d.isPresent() && d.get().equals(SERVER)) {
-            throw new CommandRefusedException("param 'destination': \"server\" needs the agent to upload archives over its"
-                + " own connection, which this agent's core does not offer to plugins yet; back up to a local directory"
-                + " (the default is <data_dir>/backups). Nothing was changed.");
+            throw new CommandRefusedException("param 'destination': " + ctx.command().action() + " works on local archives;"
+                + " the server checked the sha256 of the copies it holds when they arrived, and keeps them. Nothing was changed.");
         }
         Path dir = d.isPresent() ? absolute("destination", d.get()) : s.destinationOr(paths.dataDir());
         return new Destination(dir.normalize());
@@ -50,6 +54,13 @@ final class Requests {
      *         sha256 from a manifest)
      */
     static Destination.Stored archive(CommandContext ctx, Destination dest) throws CommandException, java.io.IOException {
+        String ref = archiveRef(ctx);
+        return dest.find(ref).orElseThrow(() -> new CommandRefusedException("there is no archive " + Text.quote(ref)
+            + (ref.startsWith("/") ? "" : " in " + dest.dir()), ErrorCode.NOT_FOUND));
+    }
+
+    /** @return the {@code archive} param, checked: a file name, an absolute path or a sha256 */
+    static String archiveRef(CommandContext ctx) throws CommandException {
         String ref = ctx.params().string("archive");
         if (ref.isEmpty() || ref.indexOf('\0') >= 0 || ref.indexOf('\n') >= 0 || (!ref.startsWith("/") && ref.contains("/"))
                 || ref.equals("..") || ref.equals(".")) {
@@ -57,8 +68,6 @@ final class Requests {
                 + " path, or its sha256, got " + Text.quote(ref));
         }
         if (ref.startsWith("/")) absolute("archive", ref);
-        return dest.find(ref).orElseThrow(() -> new CommandRefusedException("there is no archive " + Text.quote(ref)
-            + (ref.startsWith("/") ? "" : " in " + dest.dir()) + (Destination.SHA256.matcher(ref).matches()
-                ? " (backups held by the server cannot be reached from the agent yet)" : ""), ErrorCode.NOT_FOUND));
+        return ref;
     }
 }

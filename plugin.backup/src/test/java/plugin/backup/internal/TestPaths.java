@@ -24,4 +24,7 @@ record TestPaths(Path dataDir) implements AgentPaths {
 
     @Override
     public Path scriptsDir() { return dataDir.resolve("scripts.d"); }
+
+    @Override
+    public Path runDir() { return dataDir.resolve("run"); }
 }

@@ -25,6 +25,8 @@ import java.util.zip.GZIPInputStream;
 
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
 
 import agent.api.Actions;
 import agent.api.AgentPaths;
@@ -38,6 +40,7 @@ import agent.api.ErrorCode;
 import agent.api.InvalidParamException;
 import agent.api.ProcessResult;
 import agent.api.ProcessSpec;
+import agent.api.ServerFiles;
 import agent.api.SettingsType;
 
 /**
@@ -58,6 +61,10 @@ public final class DatasetInstaller implements CommandHandler {
 
     @Reference
     AgentPaths paths;
+
+    /** The agent's server, for relative URLs; none in offline mode. */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    volatile ServerFiles server;
 
     @Override
     public Object handle(CommandContext ctx) throws Exception {
@@ -144,7 +151,17 @@ public final class DatasetInstaller implements CommandHandler {
 
         createStore(layout, ctx);
         Path part = layout.part(sha256);
-        Downloader.Result got = new Downloader(settings, ctx).download(uri, part, layout.partMeta(sha256));
+        Downloader.Result got;
+        if (uri.isAbsolute()) {
+            got = new Downloader(settings, ctx).download(uri, part, layout.partMeta(sha256));
+        } else {
+            ServerFiles files = server;
+            if (files == null) {
+                throw new CommandRefusedException("param 'url': " + Text.quote(uri.toString()) + " is a path on the agent's server, and"
+                    + " this agent runs without one (offline mode); give an https URL. Nothing was changed.", ErrorCode.REFUSED);
+            }
+            got = new ServerDownload(settings, ctx, files).download(uri, part, layout.partMeta(sha256));
+        }
         if (!got.sha256().equals(sha256)) {
             Files.deleteIfExists(part);
             Files.deleteIfExists(layout.partMeta(sha256));
@@ -366,10 +383,13 @@ public final class DatasetInstaller implements CommandHandler {
             throw new InvalidParamException("url", Text.quote(url) + " is not a URL: " + e.getReason());
         }
         if (u.getScheme() == null) {
-            // docs/protocol.md §7: a relative url names a file on the agent's server, fetched with the agent's own
-            // TLS settings and credentials; agent.api gives plugins no way to do that yet
-            throw new InvalidParamException("url", Text.quote(url) + " is relative: this agent's plugin API cannot fetch from the agent's"
-                + " server with its credentials yet; give an absolute https:// URL");
+            // docs/protocol.md §7.1: a relative url names a file on the agent's server, fetched through the agent with its
+            // own TLS settings and credentials
+            if (u.getRawPath() == null || !u.getRawPath().startsWith("/") || u.getRawAuthority() != null) {
+                throw new InvalidParamException("url", Text.quote(url) + " is neither an https URL nor a path on the agent's server"
+                    + " (starting with '/')");
+            }
+            return u;
         }
         String scheme = u.getScheme().toLowerCase(Locale.ROOT);
         if (scheme.equals("http") && !settings.insecureHttp()) {

@@ -421,7 +421,7 @@ final class Downloader {
         }
     }
 
-    private static MessageDigest sha256() {
+    static MessageDigest sha256() {
         try {
             return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
@@ -429,7 +429,7 @@ final class Downloader {
         }
     }
 
-    private static void hash(Path file, MessageDigest sha) throws IOException {
+    static void hash(Path file, MessageDigest sha) throws IOException {
         try (InputStream in = Files.newInputStream(file)) {
             byte[] buf = new byte[64 * 1024];
             int n;
@@ -444,7 +444,7 @@ final class Downloader {
         return HexFormat.of().formatHex(sha.digest());
     }
 
-    private static Properties loadMeta(Path meta, URI uri) throws IOException {
+    static Properties loadMeta(Path meta, URI uri) throws IOException {
         Properties p = new Properties();
         if (Files.exists(meta)) {
             try (InputStream in = Files.newInputStream(meta)) {
@@ -460,7 +460,7 @@ final class Downloader {
         return p;
     }
 
-    private static void saveMeta(Path meta, Properties p) throws IOException {
+    static void saveMeta(Path meta, Properties p) throws IOException {
         Path tmp = meta.resolveSibling(meta.getFileName() + ".tmp");
         try (var out = Files.newOutputStream(tmp)) {
             p.store(out, "validators of the download, for resuming it");
@@ -470,6 +470,7 @@ final class Downloader {
 
     /** @return the URL without its query (which may carry a token) and user info, for messages and records */
     static String display(URI uri) {
+        if (!uri.isAbsolute()) return uri.getRawPath() + (uri.getRawQuery() == null ? "" : "?…"); // a path on the agent's server
         return uri.getScheme() + "://" + uri.getHost() + (uri.getPort() < 0 ? "" : ":" + uri.getPort()) + (uri.getRawPath() == null ? "" : uri.getRawPath())
             + (uri.getRawQuery() == null ? "" : "?…");
     }

@@ -247,7 +247,7 @@ class DatasetInstallTest extends DatasetTestBase {
             {"target", "/srv/data/../etc", "param 'target' '/srv/data/../etc' must be a plain path"},
             {"target", "/proc/sys/x", "is under /proc, a kernel filesystem"},
             {"format", "rar", "param 'format'"},
-            {"url", "/agent/v1/datasets/abc", "is relative: this agent's plugin API cannot fetch from the agent's server with its credentials yet"},
+            {"url", "agent/v1/datasets/abc", "is neither an https URL nor a path on the agent's server (starting with '/')"},
             {"url", "http://127.0.0.1/x.tgz", "is plain http; data sets are downloaded over https"},
             {"url", "ftp://127.0.0.1/x.tgz", "is not an https URL"},
             {"url", "https://user:secret@127.0.0.1/x.tgz", "the url holds credentials"},
@@ -264,6 +264,20 @@ class DatasetInstallTest extends DatasetTestBase {
         }
         assertThat(server.requests).isEmpty();
         assertThat(Files.exists(root.resolve("srv"))).isFalse();
+    }
+
+    @Test
+    void aPathOnTheAgentsServerIsRefusedWhenTheAgentHasNoServer() throws Exception {
+        // relative URLs go through the agent's ServerFiles, which an offline agent does not offer
+        TestContext t = TestContext.forAction("dataset.install").param("name", "geo").param("version", "1")
+            .param("url", "/agent/v1/datasets/" + "a".repeat(64) + "/geo.tgz").param("sha256", "a".repeat(64))
+            .param("target", target("geo").toString()).settings(settings(TestTls.get().caPem.toString()));
+        Outcome o = run(t);
+        assertThat(o.status()).isEqualTo(Status.REJECTED);
+        assertThat(o.errorCode()).isEqualTo(ErrorCode.REFUSED);
+        assertThat(o.error()).contains("is a path on the agent's server, and this agent runs without one (offline mode)");
+        assertThat(server.requests).isEmpty();
+        assertThat(Files.exists(target("geo"))).isFalse();
     }
 
     @Test

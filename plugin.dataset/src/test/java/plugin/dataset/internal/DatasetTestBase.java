@@ -57,6 +57,9 @@ abstract class DatasetTestBase {
 
             @Override
             public Path scriptsDir() { return dataDir.resolve("scripts"); }
+
+            @Override
+            public Path runDir() { return dataDir.resolve("run"); }
         };
     }
 

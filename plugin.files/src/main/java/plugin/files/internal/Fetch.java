@@ -26,6 +26,7 @@ import agent.api.CommandCancelledException;
 import agent.api.CommandContext;
 import agent.api.CommandException;
 import agent.api.ErrorCode;
+import agent.api.ServerFiles;
 
 /**
  * Downloads a {@code url} of {@code file.put} with the JDK's HttpClient: absolute https URLs only, since a plugin
@@ -97,7 +98,49 @@ final class Fetch {
                 throw new CommandException("download of " + shown + " answered HTTP " + r.statusCode(),
                     r.statusCode() == 404 || r.statusCode() == 410 ? ErrorCode.NOT_FOUND : ErrorCode.FAILED);
             }
-            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            return copy(ctx, shown, body, out, maxBytes);
+        } catch (IOException e) {
+            throw new CommandException("download of " + shown + " failed while reading: " + e);
+        }
+    }
+
+    /**
+     * A file of the agent's own server (a relative {@code url}, docs/protocol.md §7.1), through the agent's
+     * {@link ServerFiles}: its credentials, TLS settings and proxy.
+     *
+     * @param path a path on the server, e.g. {@code /agent/v1/files/...}
+     */
+    static Got fromServer(CommandContext ctx, ServerFiles files, URI path, FileChannel out, long maxBytes)
+            throws CommandException, CommandCancelledException {
+        String shown = shown(path);
+        try (ServerFiles.Download d = files.open(path.toString(), 0, null)) {
+            if (d.size() > maxBytes) {
+                throw new CommandException("download of " + shown + " is larger than plugins.settings.file.max_download_bytes ("
+                    + maxBytes + " bytes)");
+            }
+            return copy(ctx, shown, d.body(), out, maxBytes);
+        } catch (ServerFiles.ServerFileException e) {
+            throw new CommandException("download of " + shown + " failed: " + e.getMessage(),
+                e.status() == 404 || e.status() == 410 ? ErrorCode.NOT_FOUND : ErrorCode.FAILED);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            ctx.checkCancelled();
+            throw new CommandException("download of " + shown + " was interrupted");
+        } catch (IOException e) {
+            throw new CommandException("download of " + shown + " failed: " + e.getMessage());
+        }
+    }
+
+    /** Copies a body to the file, hashing it, within the size bound. */
+    private static Got copy(CommandContext ctx, String shown, InputStream body, FileChannel out, long maxBytes)
+            throws CommandException, CommandCancelledException, IOException {
+        {
+            MessageDigest sha;
+            try {
+                sha = MessageDigest.getInstance("SHA-256");
+            } catch (java.security.NoSuchAlgorithmException e) {
+                throw new IllegalStateException("every JVM has SHA-256", e);
+            }
             byte[] buf = new byte[64 * 1024];
             long size = 0;
             for (int n; (n = body.read(buf)) > 0;) {
@@ -112,15 +155,12 @@ final class Fetch {
                 ctx.checkCancelled();
             }
             return new Got(HexFormat.of().formatHex(sha.digest()), size);
-        } catch (IOException e) {
-            throw new CommandException("download of " + shown + " failed while reading: " + e);
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every JVM has SHA-256", e);
         }
     }
 
     /** @return the URL without user info, query or fragment: enough to say which, nothing secret */
     static String shown(URI url) {
+        if (!url.isAbsolute()) return url.getRawPath() + " of the agent's server";
         return url.getScheme() + "://" + url.getHost() + (url.getPort() < 0 ? "" : ":" + url.getPort())
             + (url.getRawPath() == null ? "" : url.getRawPath());
     }

@@ -34,6 +34,8 @@ import java.util.regex.Pattern;
 
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
 
 import agent.api.Actions;
 import agent.api.AgentPaths;
@@ -46,6 +48,7 @@ import agent.api.DryRun;
 import agent.api.ErrorCode;
 import agent.api.InvalidParamException;
 import agent.api.Params;
+import agent.api.ServerFiles;
 import agent.api.SettingsType;
 
 /**
@@ -72,6 +75,10 @@ public final class FilePut implements CommandHandler {
 
     @Reference
     AgentPaths paths;
+
+    /** The agent's server, for relative URLs; none in offline mode. */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    volatile ServerFiles server;
 
     private volatile Fetch fetch;
 
@@ -239,7 +246,18 @@ public final class FilePut implements CommandHandler {
             String sha;
             if (source.fetched()) {
                 ctx.output().println("downloading " + Fetch.shown(source.url));
-                Fetch.Got got = fetch(settings).download(ctx, source.url, ch, settings.maxDownloadBytes());
+                Fetch.Got got;
+                if (source.url.isAbsolute()) {
+                    got = fetch(settings).download(ctx, source.url, ch, settings.maxDownloadBytes());
+                } else {
+                    ServerFiles files = server;
+                    if (files == null) {
+                        throw new CommandRefusedException("param 'url': '" + source.url.getRawPath() + "' is a path on the agent's"
+                            + " server, and this agent runs without one (offline mode); give an https URL. Nothing was changed.",
+                            ErrorCode.REFUSED);
+                    }
+                    got = Fetch.fromServer(ctx, files, source.url, ch, settings.maxDownloadBytes());
+                }
                 if (!got.sha256().equals(source.sha256)) {
                     throw new CommandException("download of " + Fetch.shown(source.url) + " has sha256 " + got.sha256() + ", not the "
                         + source.sha256 + " asked for (" + got.size() + " bytes). Nothing was changed.");
@@ -345,10 +363,12 @@ public final class FilePut implements CommandHandler {
                 throw new InvalidParamException("url", "is not a URL: " + e.getMessage());
             }
             if (!url.isAbsolute()) {
-                throw new InvalidParamException("url", "is relative; a relative URL would need the agent's own connection to the"
-                    + " server, which plugins cannot use yet: give an absolute https URL");
-            }
-            if (!"https".equalsIgnoreCase(url.getScheme()) || url.getHost() == null) {
+                // docs/protocol.md §7.1: a path on the agent's server, fetched through the agent with its credentials
+                if (url.getRawAuthority() != null || url.getRawPath() == null || !url.getRawPath().startsWith("/")) {
+                    throw new InvalidParamException("url", "must be an https URL or a path on the agent's server (starting with"
+                        + " '/'), got '" + PathPolicy.escape(text) + "'");
+                }
+            } else if (!"https".equalsIgnoreCase(url.getScheme()) || url.getHost() == null) {
                 throw new InvalidParamException("url", "must be an https URL with a host, got scheme '" + url.getScheme() + "'");
             }
             if (sha.isEmpty()) throw new InvalidParamException("sha256", "is required with url (the digest the download must have)");

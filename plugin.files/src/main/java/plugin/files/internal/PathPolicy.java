@@ -51,6 +51,8 @@ final class PathPolicy {
         String configured = env.get("OUTPOST_CONFIG");
         if (configured != null && configured.startsWith("/")) own.put(Path.of(configured).normalize(), "the agent's config file");
         own.put(AGENT_RUN_DIR, "the agent's control socket directory");
+        // a run_dir of the config (a packaged agent's own, or <data_dir>/run) as well as the default
+        own.putIfAbsent(paths.runDir().toAbsolutePath().normalize(), "the agent's control socket directory");
         own.put(AGENT_HOME, "the agent's installation");
         List<Path> allow = new ArrayList<>();
         for (String a : settings.allow()) allow.add(Path.of(a));

@@ -300,11 +300,18 @@ class FilePutTest {
     }
 
     @Test
-    void aRelativeOrPlainHttpUrlIsRejected() throws Exception {
+    void aServerPathWithoutAServerOrAPlainHttpUrlIsRejected() throws Exception {
         Path f = box.allowed.resolve("x");
         String sha = "0".repeat(64);
+        // a path on the agent's server goes through the agent's ServerFiles, which an offline agent does not offer
         Outcome rel = box.put(Map.of("path", f.toString(), "url", "/files/app.conf", "sha256", sha));
-        assertThat(rel.error()).startsWith("param 'url' is relative").contains("give an absolute https URL");
+        assertThat(rel.status()).isEqualTo(Status.REJECTED);
+        assertThat(rel.errorCode()).isEqualTo(ErrorCode.REFUSED);
+        assertThat(rel.error()).isEqualTo("param 'url': '/files/app.conf' is a path on the agent's server, and this"
+            + " agent runs without one (offline mode); give an https URL. Nothing was changed.");
+        Outcome noSlash = box.put(Map.of("path", f.toString(), "url", "files/app.conf", "sha256", sha));
+        assertThat(noSlash.error()).isEqualTo("param 'url' must be an https URL or a path on the agent's server (starting with '/'),"
+            + " got 'files/app.conf'");
         Outcome http = box.put(Map.of("path", f.toString(), "url", "http://127.0.0.1/x", "sha256", sha));
         assertThat(http.error()).startsWith("param 'url' must be an https URL");
         assertThat(Files.exists(f)).isFalse();

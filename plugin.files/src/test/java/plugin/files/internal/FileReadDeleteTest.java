@@ -77,6 +77,17 @@ class FileReadDeleteTest {
     }
 
     @Test
+    void theAgentsConfiguredRunDirectoryIsRefusedEvenInsideAnAllowedPrefix() throws Exception {
+        // the control socket's directory of this agent's config (not the default /run/outpost)
+        Path socketNeighbour = Files.createDirectories(box.controlDir).resolve("control.sock.new");
+        Outcome o = box.ctx("file.put", Map.of("path", socketNeighbour.toString(), "content", "x")).run(box.put());
+        assertThat(o.status()).isEqualTo(Status.REJECTED);
+        assertThat(o.errorCode()).isEqualTo(ErrorCode.REFUSED);
+        assertThat(o.error()).contains("the agent's control socket directory");
+        assertThat(socketNeighbour).doesNotExist();
+    }
+
+    @Test
     void statReportsADirectoryAndALinkWithoutReadingThem() throws Exception {
         Path dir = Files.createDirectories(box.allowed.resolve("conf.d"));
         Map<String, Object> d = ok(box.run("file.stat", Map.of("path", dir.toString()), box.reader()));

@@ -21,6 +21,7 @@ final class Sandbox implements AgentPaths {
     final Path outside;
     final Path data;
     final Path scripts;
+    final Path controlDir;
 
     Sandbox(Path tmp) throws IOException {
         // the real path: a temp dir reached through a link would otherwise fail the policy's real-path check
@@ -29,6 +30,7 @@ final class Sandbox implements AgentPaths {
         outside = Files.createDirectories(root.resolve("outside"));
         data = Files.createDirectories(allowed.resolve("agent-data"));
         scripts = Files.createDirectories(allowed.resolve("agent-scripts"));
+        controlDir = allowed.resolve("agent-run"); // made by the test that needs it: other tests list allowed/
     }
 
     @Override
@@ -39,6 +41,9 @@ final class Sandbox implements AgentPaths {
 
     @Override
     public Path scriptsDir() { return scripts; }
+
+    @Override
+    public Path runDir() { return controlDir; }
 
     TestContext ctx(String action, Map<String, ?> params) {
         return TestContext.forAction(action).params(params).setting("allow", List.of(allowed.toString()));

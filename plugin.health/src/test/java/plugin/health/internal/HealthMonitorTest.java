@@ -74,6 +74,9 @@ class HealthMonitorTest {
 
             @Override
             public Path scriptsDir() { return data.resolve("scripts"); }
+
+            @Override
+            public Path runDir() { return data.resolve("run"); }
         };
     }
 

@@ -21,4 +21,7 @@ record TestPaths(Path dataDir, Path scriptsDir) implements AgentPaths {
         }
         return d;
     }
+
+    @Override
+    public Path runDir() { return dataDir.resolve("run"); }
 }

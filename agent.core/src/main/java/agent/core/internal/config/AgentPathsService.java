@@ -48,4 +48,7 @@ public final class AgentPathsService implements AgentPaths {
 
     @Override
     public Path scriptsDir() { return config.scriptsDir; }
+
+    @Override
+    public Path runDir() { return config.runDir; }
 }
