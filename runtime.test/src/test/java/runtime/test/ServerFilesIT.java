@@ -87,10 +87,16 @@ class ServerFilesIT {
             assertThat(ScriptAndBackupIT.describe(target.resolve(src.toString().substring(1)))).isEqualTo(before);
             assertThat(archives(dir.resolve("agent/plugins-data/backup/from-server"))).as("the fetched copy is not kept").isEmpty();
 
-            // by sha256 too, and a name the server does not hold is not found
-            JsonObject bySha = ok(server.send(T, agentId, "backup.restore", "{\"destination\": \"server\", \"archive\": \""
+            // the default listing shows the server's copy beside the (empty) local destination
+            JsonObject both = ok(server.send(T, agentId, "backup.list"));
+            assertThat(both.getAsJsonArray("backups")).isEmpty();
+            assertThat(both.getAsJsonArray("server").get(0).getAsJsonObject().get("sha256").getAsString()).isEqualTo(sha256);
+            // a sha256 names the backup wherever it is kept: with no local copy, the server's
+            JsonObject bySha = ok(server.send(T, agentId, "backup.restore", "{\"archive\": \""
                 + sha256 + "\", \"target\": \"" + dir.resolve("again") + "\"}"));
+            assertThat(bySha.get("source").getAsString()).isEqualTo("server");
             assertThat(bySha.get("files").getAsLong()).isEqualTo(before.size());
+            // a name the server does not hold is not found
             JsonObject missing = one(server.send(T, agentId, "backup.restore", "{\"destination\": \"server\", \"archive\":"
                 + " \"vm-20000101T000000.000Z.tar.gz\", \"target\": \"" + dir.resolve("none") + "\"}"));
             assertThat(missing.get("status").getAsString()).isEqualTo("rejected");

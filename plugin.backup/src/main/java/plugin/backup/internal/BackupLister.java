@@ -14,6 +14,7 @@ import org.osgi.service.component.annotations.ReferencePolicy;
 import agent.api.Actions;
 import agent.api.AgentPaths;
 import agent.api.CommandContext;
+import agent.api.CommandException;
 import agent.api.CommandHandler;
 import agent.api.DryRun;
 import agent.api.InvalidParamException;
@@ -71,6 +72,16 @@ public final class BackupLister implements CommandHandler {
         data.put("destination", dest.dir().toString());
         data.put("backups", backups);
         data.put("incomplete", incomplete);
+        ServerFiles files = server;
+        if (ctx.params().optionalString("destination").isEmpty() && files != null) {
+            // the default listing shows where else this host's backups are kept
+            try {
+                data.put("server", serverRecords(ctx, files, name, false));
+            } catch (CommandException | java.io.IOException e) {
+                data.put("server", null);
+                data.put("serverError", e.getMessage());
+            }
+        }
         if (ctx.dryRun()) data.put("changed", false);
         return data;
     }
@@ -78,19 +89,28 @@ public final class BackupLister implements CommandHandler {
     /** The backups the server holds of this agent, as it lists them, newest first. */
     private Object fromServer(CommandContext ctx) throws Exception {
         String name = ctx.params().optionalString("name").orElse(null);
-        List<Map<String, Object>> backups = new ArrayList<>();
-        for (Map<String, Object> r : ServerBackups.list(ServerBackups.require(server))) {
-            Object meta = r.get("meta");
-            String of = meta instanceof Map<?, ?> m && m.get("name") instanceof String n ? n : null;
-            if (name != null && !name.equals(of)) continue;
-            r.put("location", Requests.SERVER);
-            backups.add(r);
-            ctx.output().println(r.get("receivedAt") + "  " + r.get("name") + "  " + r.get("size") + " bytes  " + r.get("sha256"));
+        if (name != null && !Destination.NAME.matcher(name).matches()) {
+            throw new InvalidParamException("name", "must be a backup name (letters, digits, '.', '_', '-'), got " + Text.quote(name));
         }
+        List<Map<String, Object>> backups = serverRecords(ctx, ServerBackups.require(server), name, true);
         Map<String, Object> data = new LinkedHashMap<>();
         data.put("destination", Requests.SERVER);
         data.put("backups", backups);
         if (ctx.dryRun()) data.put("changed", false);
         return data;
+    }
+
+    private static List<Map<String, Object>> serverRecords(CommandContext ctx, ServerFiles files, String name, boolean print)
+            throws CommandException, java.io.IOException {
+        List<Map<String, Object>> backups = new ArrayList<>();
+        for (Map<String, Object> r : ServerBackups.list(files)) {
+            Object meta = r.get("meta");
+            String of = meta instanceof Map<?, ?> m && m.get("name") instanceof String n ? n : null;
+            if (name != null && !name.equals(of)) continue;
+            r.put("location", Requests.SERVER);
+            backups.add(r);
+            if (print) ctx.output().println(r.get("receivedAt") + "  " + r.get("name") + "  " + r.get("size") + " bytes  " + r.get("sha256"));
+        }
+        return backups;
     }
 }

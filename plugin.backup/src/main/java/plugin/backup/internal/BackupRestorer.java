@@ -61,7 +61,19 @@ public final class BackupRestorer implements CommandHandler {
             }
             s = ServerBackups.fetch(ctx, ServerBackups.require(server), paths, ref);
         } else {
-            s = Requests.archive(ctx, Requests.destination(ctx, paths, ctx.settings(BackupSettings.class)));
+            Destination local = Requests.destination(ctx, paths, ctx.settings(BackupSettings.class));
+            String ref = Requests.archiveRef(ctx);
+            java.util.Optional<Destination.Stored> found = local.find(ref);
+            ServerFiles files = server;
+            if (found.isEmpty() && files != null && Destination.SHA256.matcher(ref).matches()) {
+                // a sha256 names a backup wherever it is kept: the server's copy when the host has none
+                ctx.output().println("no archive with sha256 " + ref + " in " + local.dir() + ": asking the server");
+                s = ServerBackups.fetch(ctx, files, paths, ref);
+                fromServer = true;
+            } else {
+                s = found.orElseThrow(() -> new CommandRefusedException("there is no archive " + Text.quote(ref)
+                    + (ref.startsWith("/") ? "" : " in " + local.dir()), agent.api.ErrorCode.NOT_FOUND));
+            }
         }
         Path target = Requests.absolute("target", ctx.params().string("target"));
         boolean overwrite = ctx.params().bool("overwrite", false);
