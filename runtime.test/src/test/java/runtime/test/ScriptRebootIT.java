@@ -64,6 +64,19 @@ class ScriptRebootIT {
         return start();
     }
 
+    /** The command's result, failing at once if the agent stops first (its reboot command ran after all). */
+    private JsonObject awaitResultWhileUp(Operator op, String id, AgentProcess agent) throws Exception {
+        long end = System.nanoTime() + T.toNanos();
+        do {
+            JsonObject c = op.command(id);
+            if (c.has("result") && c.get("result").isJsonObject()) return c.getAsJsonObject("result");
+            assertThat(agent.process.isAlive()).as("the agent stopped before %s had a result: the reboot command ran"
+                + " (reboot requests: %s)", id, lines(reboots).size()).isTrue();
+            Thread.sleep(100);
+        } while (System.nanoTime() < end);
+        throw new AssertionError("no result for " + id + " within " + T + ": " + op.command(id));
+    }
+
     /** A script that records each run of it, then asks for a reboot. */
     private String rebootingScript() {
         return "{\"script\": \"echo ran >> '" + runs + "'; exit 194\"}";
@@ -131,7 +144,7 @@ class ScriptRebootIT {
                 }
                 String fourth = op.send(agentId, "script.run", rebootingScript(), null);
                 ids.add(fourth);
-                JsonObject r = op.awaitResult(fourth, T);
+                JsonObject r = awaitResultWhileUp(op, fourth, agent);
                 assertThat(status(r)).as(r.toString()).isEqualTo("failed");
                 assertThat(r.get("errorCode").getAsString()).as(r.toString()).isEqualTo("failed");
                 assertThat(r.get("error").getAsString()).contains("already asked for 3 reboots in a row")
