@@ -15,6 +15,8 @@ import org.osgi.annotation.versioning.ConsumerType;
  * {@code rejected}, with its message;</li>
  * <li>throw {@link CommandException}: {@code failed}, with its message (and its {@link ErrorCode});</li>
  * <li>the command is cancelled or times out: {@code cancelled} / {@code timed_out}, whatever the handler does;</li>
+ * <li>a {@link CommandException} with {@link ErrorCode#TIMED_OUT} (a limit the handler enforces itself):
+ *     {@code timed_out};</li>
  * <li>any other exception: {@code failed}, naming the exception.</li>
  * </ul>
  */

@@ -36,7 +36,10 @@ public enum ErrorCode {
     HANDLER_ERROR("handler_error"),
     /** Cancelled by the server or an operator, while queued or running. */
     CANCELLED("cancelled"),
-    /** The command ran longer than its timeout; its processes were killed. */
+    /**
+     * The command ran longer than its timeout; its processes were killed. A handler that enforces a limit of its own
+     * throws {@code new CommandException(message, ErrorCode.TIMED_OUT)}: the command then ends {@code timed_out} too.
+     */
     TIMED_OUT("timed_out"),
     /** The agent stopped while the command ran (a crash, a restart, a plugin ending the process); not run again. */
     INTERRUPTED("interrupted");

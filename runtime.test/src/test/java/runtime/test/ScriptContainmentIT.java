@@ -23,8 +23,7 @@ import com.google.gson.JsonObject;
  * through the reference server: a child, a child that called setsid, a double-forked setsid grandchild (re-parented
  * away from the tree) and one that also cleared its environment, all gone once the result is in, and the result in
  * once. Three ways to stop it: the command's own timeout (protocol §6: {@code timed_out}), the script's
- * {@code timeoutSeconds} param (the plugin's limit: {@code failed} with {@code errorCode: timed_out}, since a handler
- * cannot end its command {@code timed_out}; plugin.script's README), and a cancel from the server ({@code cancelled}).
+ * {@code timeoutSeconds} param (the plugin's limit, also {@code timed_out}), and a cancel from the server ({@code cancelled}).
  */
 class ScriptContainmentIT {
     static final Duration T = Duration.ofSeconds(60);
@@ -88,7 +87,7 @@ class ScriptContainmentIT {
                 String byParam = op.send(agentId, "script.run", params(m2, 3), null);
                 awaitTree(m2, true);
                 JsonObject r2 = op.awaitResult(byParam, T);
-                assertThat(r2.get("status").getAsString()).as(r2.toString()).isEqualTo("failed");
+                assertThat(r2.get("status").getAsString()).as(r2.toString()).isEqualTo("timed_out");
                 assertThat(r2.get("errorCode").getAsString()).as(r2.toString()).isEqualTo("timed_out");
                 assertThat(r2.get("error").getAsString()).contains("longer than its limit of 3 s (param timeoutSeconds)");
                 awaitTree(m2, false);

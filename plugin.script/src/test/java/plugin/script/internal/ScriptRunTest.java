@@ -203,7 +203,7 @@ class ScriptRunTest {
         Running r = inline(runaway(pids)).param("timeoutSeconds", 2).start(runner);
         List<Long> started = Processes.pids(pids, 4);
         Outcome o = r.await(Duration.ofSeconds(20));
-        assertThat(o.status()).as(o.toString()).isEqualTo(Status.FAILED);
+        assertThat(o.status()).as(o.toString()).isEqualTo(Status.TIMED_OUT);
         assertThat(o.errorCode()).isEqualTo(ErrorCode.TIMED_OUT);
         assertThat(o.error()).contains("longer than its limit of 2 s (param timeoutSeconds)");
         Processes.assertAllGone(started);
@@ -212,6 +212,7 @@ class ScriptRunTest {
     @Test
     void theHostsMaximumAppliesWhenTheCommandSetsNoTimeout() throws Exception {
         Outcome o = inline("sleep 1000").setting("max_seconds", 1).run(runner);
+        assertThat(o.status()).as(o.toString()).isEqualTo(Status.TIMED_OUT);
         assertThat(o.errorCode()).as(o.toString()).isEqualTo(ErrorCode.TIMED_OUT);
         assertThat(o.error()).contains("limit of 1 s (plugins.settings.script.max_seconds)");
     }

@@ -17,6 +17,9 @@ public final class HandlerOutcome {
 
     /** @return the status of a run whose handler threw {@code t} without being stopped */
     public static Status status(Throwable t) {
+        if (t instanceof CommandException && ((CommandException) t).errorCode() == ErrorCode.TIMED_OUT) {
+            return Status.TIMED_OUT; // a limit of the handler's own (plugin.script's timeoutSeconds): protocol §10 pairs them
+        }
         return t instanceof CommandRefusedException || t instanceof InvalidSettingsException ? Status.REJECTED : Status.FAILED;
     }
 

@@ -448,6 +448,15 @@ class DispatcherTest {
     }
 
     @Test
+    void aLimitTheHandlerEnforcesItselfEndsTheCommandTimedOutAsTheProtocolPairsThem() throws Exception {
+        register("test.own_limit", null, ctx -> { throw new CommandException("ran longer than its limit of 2 s", ErrorCode.TIMED_OUT); });
+        Result r = run(cmd("test.own_limit", Map.of()));
+        assertThat(r.status()).isEqualTo(Status.TIMED_OUT);
+        assertThat(r.errorCode()).isEqualTo(ErrorCode.TIMED_OUT);
+        assertThat(r.error()).isEqualTo("ran longer than its limit of 2 s");
+    }
+
+    @Test
     void aDryRunOfAnActionWithoutSupportIsRejectedAndNeverReachesTheHandler() throws Exception {
         AtomicInteger runs = new AtomicInteger();
         register("test.count", null, ctx -> runs.incrementAndGet());
