@@ -100,6 +100,7 @@ final class BackupApi {
             ex.empty(204, List.of(new HttpField(UPLOAD_OFFSET, Long.toString(o.offset()))));
             return;
         }
+        if (!o.created()) ex.discardBody(); // stored already: what it sent is not needed
         ex.response().getHeaders().put(UPLOAD_OFFSET, Long.toString(o.offset()));
         ex.json(o.created() ? 201 : 200, o.record());
     }

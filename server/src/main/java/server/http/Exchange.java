@@ -219,6 +219,15 @@ public final class Exchange {
 
     private static final long DRAIN_LIMIT = 1 << 20;
 
+    /**
+     * Reads and drops a request body the handler answers without reading (up to 1 MiB, else the connection is closed
+     * after the answer), so that a client still sending it gets the answer and keeps its connection.
+     */
+    public void discardBody() {
+        long declared = request.getHeaders().getLongField(HttpHeader.CONTENT_LENGTH);
+        if (declared > DRAIN_LIMIT || !drainBody(DRAIN_LIMIT)) response.getHeaders().put(HttpHeader.CONNECTION, "close");
+    }
+
     /** @return whether the request body ended within {@code limit} bytes (read and dropped) */
     private boolean drainBody(long limit) {
         try (InputStream in = Content.Source.asInputStream(request)) {
