@@ -136,11 +136,11 @@ public final class BundleRepository {
         return dir.resolve(sha256 + ".jar");
     }
 
-    /** The jar's bytes, or null when no bundle has that sha256. */
-    public byte[] read(String sha256) throws IOException {
+    /** The jar's file, or null when no bundle has that sha256. */
+    public Path stored(String sha256) {
         if (!isSha256(sha256) || store.bundle(sha256) == null) return null;
         Path f = file(sha256);
-        return Files.exists(f) ? Files.readAllBytes(f) : null;
+        return Files.exists(f) ? f : null;
     }
 
     public List<Bundle> list() {

@@ -22,23 +22,22 @@ import java.util.regex.Pattern;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
-import org.eclipse.jetty.http.HttpField;
-import org.eclipse.jetty.http.HttpHeader;
-
 import com.google.gson.JsonObject;
 
 import server.http.ApiException;
 import server.http.Exchange;
 import server.http.Json;
+import server.http.RangedFile;
 
 /**
  * Data sets uploaded by the operator, kept as {@code <data>/datasets/<sha256>.data} with a small JSON record beside,
  * and served to agents with Range support so that plugin.dataset can resume.
  *
- * <p>The agent's plugin cannot send the agent's own credentials (agent.api gives plugins no access to the agent's
- * connection), so a data set is fetched through a capability URL instead: {@code /agent/v1/datasets/SHA256/NAME
- * ?expires=EPOCH&sig=HMAC}, signed with a key of this server ({@code dataset-url.key}, 0600) and valid until it
- * expires. Whoever holds the URL can fetch that one file until then, and nothing else.
+ * <p>An enrolled agent fetches {@code /agent/v1/datasets/SHA256/NAME} with its own token (docs/protocol.md §7.1: a
+ * relative {@code url}, which the agent's plugins fetch through the agent). For fetchers without a token, a capability
+ * URL: {@code /agent/v1/datasets/SHA256/NAME?expires=EPOCH&sig=HMAC}, signed with a key of this server
+ * ({@code dataset-url.key}, 0600) and valid until it expires. Whoever holds it can fetch that one file until then, and
+ * nothing else.
  */
 public final class DatasetRepository {
     public static final long MAX_DATASET_BYTES = 64L << 30;
@@ -148,68 +147,43 @@ public final class DatasetRepository {
         }
     }
 
-    /** {@code GET /agent/v1/datasets/SHA256/NAME?expires=&sig=}: the file, or the range asked for. */
-    public void serve(Exchange ex) throws IOException {
+    /**
+     * @return the path an enrolled agent fetches a stored data set from with its own token (docs/protocol.md §7.1),
+     *         to send as a relative {@code url}
+     */
+    public String agentPath(String sha256) throws IOException {
+        JsonObject r = record(sha256);
+        if (r == null) throw ApiException.notFound("no data set with sha256 '" + sha256 + "' (upload it first)");
+        return "/agent/v1/datasets/" + sha256 + "/" + r.get("name").getAsString();
+    }
+
+    /**
+     * {@code GET /agent/v1/datasets/SHA256/NAME}: the file, or the range asked for; with {@code ?expires=&sig=} when no
+     * agent token came.
+     *
+     * @param byAgent whether an enrolled agent's token authenticated the request (the caller checked it)
+     */
+    public void serve(Exchange ex, boolean byAgent) throws IOException {
         ex.requireMethod("GET", "HEAD");
         String[] seg = ex.path().substring("/agent/v1/datasets/".length()).split("/", -1);
         String sha = seg[0];
-        String expires = ex.query("expires");
-        String sig = ex.query("sig");
-        if (!isSha256(sha) || expires == null || sig == null || !expires.matches("[0-9]{1,12}")) {
-            throw ApiException.unauthorized("a data set is fetched with the URL its push gave (expires and sig)");
-        }
-        if (!MessageDigest.isEqual(sign(sha, Long.parseLong(expires)).getBytes(StandardCharsets.US_ASCII), sig.getBytes(StandardCharsets.US_ASCII))) {
-            throw ApiException.unauthorized("the data set URL's signature is not valid");
-        }
-        if (Instant.now().getEpochSecond() > Long.parseLong(expires)) {
-            throw new ApiException(403, "the data set URL expired at " + Instant.ofEpochSecond(Long.parseLong(expires)) + "; push it again");
-        }
-        Path file = data(sha);
-        if (!Files.exists(file)) throw ApiException.notFound("no data set with sha256 '" + sha + "'");
-        long size = Files.size(file);
-        String etag = "\"" + sha + "\"";
-        List<HttpField> headers = new ArrayList<>(List.of(new HttpField(HttpHeader.ETAG, etag), new HttpField(HttpHeader.ACCEPT_RANGES, "bytes")));
-        String range = ex.header(HttpHeader.RANGE);
-        String ifRange = ex.header(HttpHeader.IF_RANGE);
-        // the content of a sha256 never changes: a range is served unless If-Range names another file
-        if (range != null && (ifRange == null || ifRange.equals(etag))) {
-            long[] r = range(range, size);
-            if (r == null) {
-                ex.error(416, "the range '" + range + "' is not within the " + size + " bytes of this data set",
-                    List.of(new HttpField(HttpHeader.CONTENT_RANGE, "bytes */" + size)));
-                return;
+        if (!byAgent) {
+            String expires = ex.query("expires");
+            String sig = ex.query("sig");
+            if (!isSha256(sha) || expires == null || sig == null || !expires.matches("[0-9]{1,12}")) {
+                throw ApiException.unauthorized("a data set is fetched with an agent token (Authorization: Bearer <agentToken>)"
+                    + " or with a signed URL (expires and sig)");
             }
-            headers.add(new HttpField(HttpHeader.CONTENT_RANGE, "bytes " + r[0] + "-" + r[1] + "/" + size));
-            ex.file(206, "application/octet-stream", file, r[0], r[1] - r[0] + 1, headers, ex.method().equals("HEAD"));
-            return;
-        }
-        ex.file(200, "application/octet-stream", file, 0, size, headers, ex.method().equals("HEAD"));
-    }
-
-    /** @return {first, last} of a single {@code bytes=N-[M]} or {@code bytes=-N} range within {@code size}, or null */
-    static long[] range(String header, long size) {
-        if (!header.startsWith("bytes=") || header.contains(",")) return null;
-        String spec = header.substring(6).trim();
-        int dash = spec.indexOf('-');
-        if (dash < 0) return null;
-        try {
-            String a = spec.substring(0, dash).trim();
-            String b = spec.substring(dash + 1).trim();
-            long first;
-            long last;
-            if (a.isEmpty()) {
-                long n = Long.parseLong(b);
-                if (n <= 0) return null;
-                first = Math.max(0, size - n);
-                last = size - 1;
-            } else {
-                first = Long.parseLong(a);
-                last = b.isEmpty() ? size - 1 : Math.min(Long.parseLong(b), size - 1);
+            if (!MessageDigest.isEqual(sign(sha, Long.parseLong(expires)).getBytes(StandardCharsets.US_ASCII), sig.getBytes(StandardCharsets.US_ASCII))) {
+                throw ApiException.unauthorized("the data set URL's signature is not valid");
             }
-            return first < 0 || first >= size || last < first ? null : new long[] {first, last};
-        } catch (NumberFormatException e) {
-            return null;
+            if (Instant.now().getEpochSecond() > Long.parseLong(expires)) {
+                throw new ApiException(403, "the data set URL expired at " + Instant.ofEpochSecond(Long.parseLong(expires)) + "; push it again");
+            }
         }
+        Path file = isSha256(sha) ? data(sha) : null;
+        if (file == null || !Files.exists(file)) throw ApiException.notFound("no data set with sha256 '" + sha + "'");
+        RangedFile.serve(ex, file, Files.size(file), sha, "application/octet-stream", "this data set");
     }
 
     private Path data(String sha256) { return dir.resolve(sha256 + ".data"); }

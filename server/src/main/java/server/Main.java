@@ -59,6 +59,14 @@ public final class Main implements Callable<Integer> {
         description = "their total size per agent; beyond it the oldest are dropped (default: ${DEFAULT-VALUE})")
     long maxEventBytes;
 
+    @Option(names = "--max-backup-bytes", paramLabel = "N", defaultValue = "68719476736",
+        description = "the largest backup one agent may upload (Upload-Length); larger ones are refused with 413 (default: ${DEFAULT-VALUE}, 64 GiB)")
+    long maxBackupBytes;
+
+    @Option(names = "--max-backup-bytes-per-agent", paramLabel = "N", defaultValue = "274877906944",
+        description = "what one agent may keep in backups, complete and partial; more is refused with 413 (default: ${DEFAULT-VALUE}, 256 GiB)")
+    long maxBackupBytesPerAgent;
+
     @Option(names = "--enroll-per-minute", paramLabel = "N", defaultValue = "60",
         description = "enrolments per minute from one source address, after the burst; 0: no limit (default: ${DEFAULT-VALUE})")
     int enrollPerMinute;
@@ -120,7 +128,8 @@ public final class Main implements Callable<Integer> {
         try {
             limits = new OutpostServer.Limits(maxOutputBytes,
                 new StoreLimits(maxOfflineResults, maxOfflineResultBytes, maxEvents, maxEventBytes),
-                new Guard.Rate(enrollPerMinute, enrollBurst), new Guard.Rate(authFailuresPerMinute, authFailuresBurst));
+                new Guard.Rate(enrollPerMinute, enrollBurst), new Guard.Rate(authFailuresPerMinute, authFailuresBurst),
+                new BackupStore.Limits(maxBackupBytes, maxBackupBytesPerAgent));
         } catch (IllegalArgumentException e) {
             System.err.println("outpost-server: " + e.getMessage());
             return 2;

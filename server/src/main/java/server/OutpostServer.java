@@ -99,29 +99,35 @@ public final class OutpostServer implements AutoCloseable {
      * @param store          what one agent may keep in the store
      * @param enrol          enrolments per source address
      * @param authFailures   refused authentications per source address
+     * @param backups        what agents may upload as backups (docs/protocol.md §7.1)
      */
-    public record Limits(int maxOutputBytes, StoreLimits store, Guard.Rate enrol, Guard.Rate authFailures) {
+    public record Limits(int maxOutputBytes, StoreLimits store, Guard.Rate enrol, Guard.Rate authFailures, BackupStore.Limits backups) {
         public static final Limits DEFAULTS = new Limits(AgentGateway.DEFAULT_MAX_OUTPUT_BYTES, StoreLimits.DEFAULTS,
-            Guard.DEFAULT_ENROL, Guard.DEFAULT_AUTH_FAILURES);
+            Guard.DEFAULT_ENROL, Guard.DEFAULT_AUTH_FAILURES, BackupStore.Limits.DEFAULTS);
 
         public Limits {
             if (maxOutputBytes < 1024) throw new IllegalArgumentException("--max-output-bytes must be at least 1024, got " + maxOutputBytes);
+            if (backups == null) throw new IllegalArgumentException("backup limits are required");
         }
 
         public Limits withStore(StoreLimits s) {
-            return new Limits(maxOutputBytes, s, enrol, authFailures);
+            return new Limits(maxOutputBytes, s, enrol, authFailures, backups);
         }
 
         public Limits withEnrol(Guard.Rate r) {
-            return new Limits(maxOutputBytes, store, r, authFailures);
+            return new Limits(maxOutputBytes, store, r, authFailures, backups);
         }
 
         public Limits withAuthFailures(Guard.Rate r) {
-            return new Limits(maxOutputBytes, store, enrol, r);
+            return new Limits(maxOutputBytes, store, enrol, r, backups);
         }
 
         public Limits withMaxOutputBytes(int n) {
-            return new Limits(n, store, enrol, authFailures);
+            return new Limits(n, store, enrol, authFailures, backups);
+        }
+
+        public Limits withBackups(BackupStore.Limits b) {
+            return new Limits(maxOutputBytes, store, enrol, authFailures, b);
         }
     }
 
@@ -130,6 +136,7 @@ public final class OutpostServer implements AutoCloseable {
     private final ServerStore store;
     private final AgentGateway gateway;
     private final Guard guard;
+    private final BackupStore backups;
     private final Server jetty;
     private final Console console;
     /** The console password in clear when this start made it (printed once), else null. */
@@ -163,6 +170,7 @@ public final class OutpostServer implements AutoCloseable {
             this.store = openedStore;
             BundleRepository bundles = new BundleRepository(dataDir.resolve("bundles"), store);
             DatasetRepository datasets = new DatasetRepository(dataDir.resolve("datasets"));
+            this.backups = new BackupStore(dataDir.resolve("backups"), o.limits().backups());
             openedGateway = new AgentGateway(store, o.heartbeatSeconds(), o.limits().maxOutputBytes(), guard);
             this.gateway = openedGateway;
             if (o.console()) {
@@ -195,7 +203,7 @@ public final class OutpostServer implements AutoCloseable {
             connector.setIdleTimeout(60_000);
             jetty.addConnector(connector);
             WebSocketUpgradeHandler ws = WebSocketUpgradeHandler.from(jetty, gateway::configure);
-            ws.setHandler(new Router(store, gateway, bundles, datasets, guard, enrollmentToken, operatorToken, o.checkInSeconds(), console));
+            ws.setHandler(new Router(store, gateway, bundles, datasets, backups, guard, enrollmentToken, operatorToken, o.checkInSeconds(), console));
             jetty.setHandler(ws);
             jetty.start();
             this.port = connector.getLocalPort();
@@ -283,6 +291,11 @@ public final class OutpostServer implements AutoCloseable {
 
     public Guard guard() {
         return guard;
+    }
+
+    /** What agents keep here (docs/protocol.md §7.1). */
+    public BackupStore backups() {
+        return backups;
     }
 
     /** The web console, or null when it is off. */

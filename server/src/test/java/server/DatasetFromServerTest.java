@@ -28,8 +28,9 @@ import server.cli.OutpostCtl;
 
 /**
  * plugin.dataset against the reference server: a data set uploaded and pushed with outpostctl is installed by the
- * agent's plugin from the server's signed URL, over TLS that trusts the server's CA, and a partial download is resumed
- * with the server's own Range support.
+ * agent's plugin from the server (through its signed URL: the plugin runs here without an agent to fetch the pushed
+ * relative path for it), over TLS that trusts the server's CA, and a partial download is resumed with the server's own
+ * Range support.
  */
 class DatasetFromServerTest {
     @TempDir
@@ -96,6 +97,11 @@ class DatasetFromServerTest {
             String id = JsonParser.parseString(out.toString().strip()).getAsJsonObject().get("id").getAsString();
             JsonObject params = s.commandView(id).getAsJsonObject("params");
             assertThat(params.get("sha256").getAsString()).isEqualTo(sha);
+            // docs/protocol.md §7.1: a relative url, which the agent fetches with its own credentials; this plugin is
+            // run here without an agent, so it is given the signed URL that fetchers without an agent token use
+            assertThat(params.get("url").getAsString()).isEqualTo("/agent/v1/datasets/" + sha + "/ref.tar.gz");
+            String signed = s.operatorPost("/api/v1/datasets/" + sha + "/url", "{}").object().get("path").getAsString();
+            params.addProperty("url", s.base.resolve(signed).toString());
 
             // the agent died after half the file: its part is there, without validators
             Path part = Files.createDirectories(target.resolveSibling(".ref.outpost")).resolve(".download-" + sha + ".part");

@@ -179,8 +179,11 @@ class HealthDatasetApiTest {
         assertThat(params.get("sha256").getAsString()).isEqualTo(sha);
         assertThat(params.get("target").getAsString()).isEqualTo("/srv/data/GeoLite2-City.mmdb");
         assertThat(params.get("keepPrevious").getAsBoolean()).isTrue();
-        assertThat(params.get("url").getAsString()).startsWith(s.base.resolve("/agent/v1/datasets/" + sha + "/GeoLite2-City.mmdb?expires=").toString());
-        assertThat(fetch(params.get("url").getAsString(), null, null, "GET").body()).isEqualTo(content);
+        // a relative url (docs/protocol.md §7.1): the agent fetches it with its own token
+        assertThat(params.get("url").getAsString()).isEqualTo("/agent/v1/datasets/" + sha + "/GeoLite2-City.mmdb");
+        HttpResponse<byte[]> byAgent = s.http.send(HttpRequest.newBuilder(s.base.resolve(params.get("url").getAsString()))
+            .header("Authorization", "Bearer " + agent.token()).build(), HttpResponse.BodyHandlers.ofByteArray());
+        assertThat(byAgent.body()).isEqualTo(content);
         assertThat(s.commandView(id).get("action").getAsString()).isEqualTo("dataset.install");
 
         Run bad = ctl("dataset", "push", agent.agentId(), "geoip", "1", "f".repeat(64), "/srv/x");

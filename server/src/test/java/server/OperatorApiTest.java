@@ -178,6 +178,14 @@ class OperatorApiTest {
         assertThat(download.statusCode()).isEqualTo(200);
         assertThat(download.headers().firstValue("Content-Type")).hasValue("application/java-archive");
         assertThat(download.body()).isEqualTo(jar);
+        assertThat(download.headers().firstValue("ETag")).hasValue("\"" + sha + "\"");
+        // a resumed download (docs/protocol.md §7.1)
+        var tail = s.http.send(java.net.http.HttpRequest.newBuilder(s.base.resolve("/agent/v1/bundles/" + sha))
+            .header("Authorization", "Bearer " + agent.token()).header("Range", "bytes=10-").header("If-Range", "\"" + sha + "\"").build(),
+            java.net.http.HttpResponse.BodyHandlers.ofByteArray());
+        assertThat(tail.statusCode()).isEqualTo(206);
+        assertThat(tail.headers().firstValue("Content-Range")).hasValue("bytes 10-" + (jar.length - 1) + "/" + jar.length);
+        assertThat(tail.body()).isEqualTo(java.util.Arrays.copyOfRange(jar, 10, jar.length));
         assertThat(s.get("/agent/v1/bundles/" + sha, null).status()).isEqualTo(401);
         assertThat(s.get("/agent/v1/bundles/" + "0".repeat(64), agent.token()).status()).isEqualTo(404);
     }

@@ -9,7 +9,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 
-import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 
 import picocli.CommandLine;
@@ -113,8 +112,9 @@ final class HealthDatasetCommands {
 
         @Command(name = "push", description = {
             "Install a data set on agents: push AGENT|--all NAME VERSION SHA256 TARGET (dataset.install).",
-            "SHA256 is an uploaded data set's (or give a FILE: it is uploaded first). Agents fetch it from this server through a",
-            "signed URL valid for 7 days; their plugins.settings.dataset.ca_file must trust the server's CA (its ca.pem)."})
+            "SHA256 is an uploaded data set's (or give a FILE: it is uploaded first). The command's url is the relative path",
+            "/agent/v1/datasets/SHA256/NAME: agents fetch it from this server with their own credentials. (For a fetcher without",
+            "an agent token, POST /api/v1/datasets/SHA256/url gives a signed URL valid for 7 days.)"})
         static final class Push implements Callable<Integer> {
             @Mixin OutpostCtl.Connection conn;
             @Spec CommandLine.Model.CommandSpec spec;
@@ -145,11 +145,12 @@ final class HealthDatasetCommands {
                     sha = client.postFile("/api/v1/datasets?name=" + URLEncoder.encode(f.getFileName().toString(), StandardCharsets.UTF_8),
                         "application/octet-stream", f).getAsJsonObject().get("sha256").getAsString();
                 }
-                JsonElement signed = client.post("/api/v1/datasets/" + sha + "/url", new JsonObject());
+                // a relative url: the agent fetches it from its server with its own credentials (docs/protocol.md §7.1)
+                String agentPath = client.get("/api/v1/datasets/" + sha).getAsJsonObject().get("agentPath").getAsString();
                 JsonObject params = new JsonObject();
                 params.addProperty("name", args.get(i));
                 params.addProperty("version", args.get(i + 1));
-                params.addProperty("url", client.base().resolve(signed.getAsJsonObject().get("path").getAsString()).toString());
+                params.addProperty("url", agentPath);
                 params.addProperty("sha256", sha);
                 params.addProperty("target", args.get(i + 3));
                 if (format != null) params.addProperty("format", format);

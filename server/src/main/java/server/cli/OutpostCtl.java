@@ -36,7 +36,8 @@ import server.pki.Pem;
     description = "Operate an Outpost reference server: list agents, send commands and wait for results, upload plugins.",
     subcommands = {OutpostCtl.Agents.class, OutpostCtl.Send.class, OutpostCtl.ShowCommand.class, OutpostCtl.Cancel.class,
         OutpostCtl.Results.class, OutpostCtl.Events.class, OutpostCtl.Plugin.class, HealthDatasetCommands.Health.class,
-        HealthDatasetCommands.Inventory.class, HealthDatasetCommands.Dataset.class, CommandLine.HelpCommand.class},
+        HealthDatasetCommands.Inventory.class, HealthDatasetCommands.Dataset.class, BackupCommands.Backups.class,
+        CommandLine.HelpCommand.class},
     exitCodeOnInvalidInput = 2, exitCodeOnExecutionException = 1)
 public final class OutpostCtl implements Callable<Integer> {
     /** Connection options given before the subcommand; those given after it win. */

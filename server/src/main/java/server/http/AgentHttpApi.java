@@ -73,12 +73,12 @@ final class AgentHttpApi {
                 "this endpoint is a WebSocket: upgrade with subprotocol '" + AgentGateway.SUBPROTOCOL + "'");
             default -> {
                 if (p.startsWith("/agent/v1/bundles/")) {
-                    ex.requireMethod("GET");
+                    ex.requireMethod("GET", "HEAD");
                     authenticate(ex);
                     String sha = p.substring("/agent/v1/bundles/".length());
-                    byte[] jar = bundles.read(sha);
+                    java.nio.file.Path jar = bundles.stored(sha);
                     if (jar == null) throw ApiException.notFound("no bundle with sha256 '" + sha + "'");
-                    ex.bytes(200, "application/java-archive", jar);
+                    RangedFile.serve(ex, jar, java.nio.file.Files.size(jar), sha, "application/java-archive", "this bundle");
                 } else {
                     throw ApiException.notFound("no such endpoint: " + p);
                 }
@@ -86,7 +86,8 @@ final class AgentHttpApi {
         }
     }
 
-    private String authenticate(Exchange ex) {
+    /** @return the id of the agent whose token the request carries; 401 when none or unknown */
+    String authenticate(Exchange ex) {
         guard.mayAuthenticate(ex.remoteAddress());
         String agentId = gateway.agentForAuthorization(ex.header(HttpHeader.AUTHORIZATION));
         if (agentId == null) {

@@ -131,6 +131,11 @@ public final class Exchange {
         return total;
     }
 
+    /** The body as a stream, for a handler that bounds and checks what it reads itself. */
+    public InputStream bodyStream() {
+        return Content.Source.asInputStream(request);
+    }
+
     private static ApiException tooLarge(long limit) {
         return new ApiException(413, "the request body is larger than the limit of " + limit + " bytes");
     }
@@ -150,6 +155,14 @@ public final class Exchange {
         response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json; charset=utf-8");
         response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
         Content.Sink.write(response, true, Json.GSON.toJson(body), callback);
+    }
+
+    /** A response of headers only. */
+    public void empty(int status, List<HttpField> headers) {
+        response.setStatus(status);
+        for (HttpField f : headers) response.getHeaders().put(f);
+        response.getHeaders().put(HttpHeader.CONTENT_LENGTH, 0L);
+        response.write(true, null, callback);
     }
 
     public void bytes(int status, String contentType, byte[] body) {
@@ -183,11 +196,37 @@ public final class Exchange {
         // a body the handler did not read (it refused the request first) is read and dropped before the answer:
         // left unread, Jetty closes the connection after answering, and a client that sends its next request on
         // it gets no answer ("header parser received no bytes"). A body too big to drain closes it, saying so.
-        if (!drainBody(DRAIN_LIMIT)) response.getHeaders().put(HttpHeader.CONNECTION, "close");
+        // A body declared bigger than that is not read at all (a refused 64 GiB upload is answered at once).
+        long declared = request.getHeaders().getLongField(HttpHeader.CONTENT_LENGTH);
+        if (declared > DRAIN_LIMIT || !drainBody(DRAIN_LIMIT)) response.getHeaders().put(HttpHeader.CONNECTION, "close");
+        json(status, Json.error(message));
+    }
+
+    /**
+     * An error answered without reading the body at all (an upload refused for its declared size: the client must not
+     * have to send it first); the connection is closed after.
+     */
+    public void errorUnread(int status, String message, List<HttpField> extraHeaders) {
+        if (response.isCommitted()) {
+            callback.failed(new IOException(message));
+            return;
+        }
+        response.reset();
+        for (HttpField f : extraHeaders) response.getHeaders().put(f);
+        response.getHeaders().put(HttpHeader.CONNECTION, "close");
         json(status, Json.error(message));
     }
 
     private static final long DRAIN_LIMIT = 1 << 20;
+
+    /**
+     * Reads and drops a request body the handler answers without reading (up to 1 MiB, else the connection is closed
+     * after the answer), so that a client still sending it gets the answer and keeps its connection.
+     */
+    public void discardBody() {
+        long declared = request.getHeaders().getLongField(HttpHeader.CONTENT_LENGTH);
+        if (declared > DRAIN_LIMIT || !drainBody(DRAIN_LIMIT)) response.getHeaders().put(HttpHeader.CONNECTION, "close");
+    }
 
     /** @return whether the request body ended within {@code limit} bytes (read and dropped) */
     private boolean drainBody(long limit) {

@@ -23,7 +23,10 @@ import server.store.ServerStore;
  *   <li>{@code GET /api/v1/agents/ID/inventory}: the data of its latest succeeded {@code health.inventory};</li>
  *   <li>{@code POST /api/v1/datasets?name=FILE} (the body is the file), {@code GET /api/v1/datasets}: data sets,
  *       stored by sha256;</li>
- *   <li>{@code POST /api/v1/datasets/SHA256/url}: a signed path for agents to fetch it ({@link DatasetRepository}).</li>
+ *   <li>{@code GET /api/v1/datasets/SHA256}: its record and {@code agentPath}, the path enrolled agents fetch it from
+ *       with their own token;</li>
+ *   <li>{@code POST /api/v1/datasets/SHA256/url}: a signed path for fetchers without an agent token
+ *       ({@link DatasetRepository}).</li>
  * </ul>
  */
 public final class HealthDatasetApi {
@@ -60,6 +63,13 @@ public final class HealthDatasetApi {
                 for (JsonObject d : datasets.list()) out.add(d);
                 ex.json(200, out);
             }
+        } else if (seg.length == 2) {
+            ex.requireMethod("GET");
+            JsonObject rec = datasets.record(seg[1]);
+            if (rec == null) throw ApiException.notFound("no data set with sha256 '" + seg[1] + "' (upload it first)");
+            JsonObject out = rec.deepCopy();
+            out.addProperty("agentPath", datasets.agentPath(seg[1]));
+            ex.json(200, out);
         } else if (seg.length == 3 && seg[2].equals("url")) {
             ex.requireMethod("POST");
             JsonObject out = new JsonObject();

@@ -11,6 +11,7 @@ import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
 
+import server.BackupStore;
 import server.BundleRepository;
 import server.DatasetRepository;
 import server.console.Console;
@@ -29,16 +30,18 @@ public final class Router extends Handler.Abstract {
     private final OperatorApi operator;
     private final DatasetRepository datasets;
     private final HealthDatasetApi healthAndDatasets;
+    private final BackupApi backups;
     /** The web console; null when it is off. */
     private final Console console;
 
     /** @param console the web console, or null for none */
-    public Router(ServerStore store, AgentGateway gateway, BundleRepository bundles, DatasetRepository datasets, Guard guard,
-                  String enrollmentToken, String operatorToken, int checkInSeconds, Console console) {
+    public Router(ServerStore store, AgentGateway gateway, BundleRepository bundles, DatasetRepository datasets, BackupStore backups,
+                  Guard guard, String enrollmentToken, String operatorToken, int checkInSeconds, Console console) {
         this.agents = new AgentHttpApi(store, gateway, bundles, guard, enrollmentToken, checkInSeconds);
         this.operator = new OperatorApi(store, gateway, bundles, guard, operatorToken);
         this.datasets = datasets;
         this.healthAndDatasets = new HealthDatasetApi(store, datasets, operatorToken);
+        this.backups = new BackupApi(backups, store, operatorToken);
         this.console = console;
     }
 
@@ -48,8 +51,16 @@ public final class Router extends Handler.Abstract {
         try {
             String p = ex.path();
             if (p.startsWith("/api/v1/") && console != null && console.authorisesApi(ex)) ex.authorisedBySession();
+            String raw = request.getHttpURI().getPath();
+            if (raw != null && raw.startsWith(BackupApi.PREFIX + "/") && !BackupApi.servesAgent(p)) {
+                // a backup name with dot segments ("../x"), which Jetty resolved away: refused by name, never followed
+                BackupStore.checkName(raw.substring(BackupApi.PREFIX.length() + 1));
+            }
             if (console != null && Console.serves(p)) console.handle(ex);
-            else if (p.startsWith("/agent/v1/datasets/")) datasets.serve(ex); // capability URLs: no agent token (DatasetRepository)
+            // an agent's token, or a signed capability URL for fetchers without one (DatasetRepository)
+            else if (p.startsWith("/agent/v1/datasets/")) datasets.serve(ex, ex.header(HttpHeader.AUTHORIZATION) != null && agents.authenticate(ex) != null);
+            else if (BackupApi.servesAgent(p)) backups.agent(ex, agents.authenticate(ex));
+            else if (BackupApi.servesOperator(p)) backups.operator(ex);
             else if (HealthDatasetApi.serves(p)) healthAndDatasets.handle(ex);
             else if (p.startsWith("/agent/v1/")) agents.handle(ex);
             else if (p.startsWith("/api/v1/")) operator.handle(ex);
