@@ -115,8 +115,7 @@ final class ServerFilesClient implements ServerFiles {
                 .timeout(Duration.ofMinutes(5).plusSeconds((size - held) / SLOWEST_UPLOAD_BYTES_PER_SECOND))
                 .header("Upload-Offset", Long.toString(held)).header("Upload-Length", Long.toString(size))
                 .header("Upload-Sha256", sha256).header("Content-Type", "application/octet-stream")
-                .PUT(HttpRequest.BodyPublishers.fromPublisher(HttpRequest.BodyPublishers.ofInputStream(() -> from(file, held, progress)),
-                    size - held));
+                .PUT(rest(file, held, size, progress));
             if (metaHeader != null) rq.header("Upload-Meta", metaHeader);
             HttpResponse<String> r;
             puts++;
@@ -164,6 +163,13 @@ final class ServerFilesClient implements ServerFiles {
                 + size + " bytes): the server does not speak docs/protocol.md §7.1");
         }
         return n;
+    }
+
+    /** The body of a PUT: the file from {@code held} on; none when the server holds it all (or it is empty). */
+    private static HttpRequest.BodyPublisher rest(Path file, long held, long size, LongConsumer progress) {
+        // fromPublisher refuses a length of 0
+        if (held == size) return HttpRequest.BodyPublishers.noBody();
+        return HttpRequest.BodyPublishers.fromPublisher(HttpRequest.BodyPublishers.ofInputStream(() -> from(file, held, progress)), size - held);
     }
 
     /** The file from a byte on, counting what is read for the progress. */

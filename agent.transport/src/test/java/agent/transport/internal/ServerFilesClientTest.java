@@ -136,6 +136,39 @@ class ServerFilesClientTest {
     }
 
     @Test
+    void aFileTheServerHoldsWhollyCostsOneEmptyPutAnsweredWithItsRecord() throws Exception {
+        byte[] content = random(100_000, 3);
+        Path file = write("web.tar.gz", content);
+        Upload first = client.upload(BACKUP, file, sha256(content), null, 1, null);
+        files.seen.clear();
+        List<Long> progress = new ArrayList<>();
+
+        Upload again = client.upload(BACKUP, file, sha256(content), null, 1, progress::add);
+
+        assertThat(again.resumedFrom()).isEqualTo(content.length);
+        assertThat(again.requests()).isEqualTo(1);
+        assertThat(files.seen("PUT")).singleElement().satisfies(put -> {
+            assertThat(put.header("Upload-Offset")).isEqualTo(Long.toString(content.length));
+            assertThat(put.bodyBytes).isZero();
+            assertThat(put.status).isEqualTo(200);
+        });
+        assertThat(again.record()).isEqualTo(first.record());
+        assertThat(progress).containsOnly((long) content.length);
+    }
+
+    @Test
+    void anEmptyFileIsUploaded() throws Exception {
+        Path file = write("empty", new byte[0]);
+
+        Upload u = client.upload("/agent/v1/backups/empty", file, sha256(new byte[0]), null, 1, null);
+
+        assertThat(u.size()).isZero();
+        assertThat(u.requests()).isEqualTo(1);
+        assertThat(files.stored("/agent/v1/backups/empty")).isEmpty();
+        assertThat(files.seen("PUT")).singleElement().satisfies(put -> assertThat(put.status).isEqualTo(201));
+    }
+
+    @Test
     void aConflictingOffsetIsAskedAgainAndTheUploadCompletes() throws Exception {
         byte[] content = random(1 << 20, 4);
         Path file = write("web.tar.gz", content);
