@@ -93,6 +93,7 @@ final class ServerFilesClient implements ServerFiles {
             metaHeader = Base64.getEncoder().encodeToString(m);
         }
         long size = Files.size(file);
+        LongConsumer told = growing(progress);
         HttpClient http = HttpClients.of(settings);
         long resumedFrom = -1;
         int puts = 0;
@@ -110,12 +111,12 @@ final class ServerFilesClient implements ServerFiles {
                 continue;
             }
             if (resumedFrom < 0) resumedFrom = held;
-            if (progress != null) progress.accept(held);
+            if (told != null) told.accept(held);
             HttpRequest.Builder rq = authorized(http, uri)
                 .timeout(Duration.ofMinutes(5).plusSeconds((size - held) / SLOWEST_UPLOAD_BYTES_PER_SECOND))
                 .header("Upload-Offset", Long.toString(held)).header("Upload-Length", Long.toString(size))
                 .header("Upload-Sha256", sha256).header("Content-Type", "application/octet-stream")
-                .PUT(rest(file, held, size, progress));
+                .PUT(rest(file, held, size, told));
             if (metaHeader != null) rq.header("Upload-Meta", metaHeader);
             HttpResponse<String> r;
             puts++;
@@ -127,7 +128,7 @@ final class ServerFilesClient implements ServerFiles {
                 continue;
             }
             if (r.statusCode() == 200 || r.statusCode() == 201) {
-                if (progress != null) progress.accept(size);
+                if (told != null) told.accept(size);
                 return new Upload(size, resumedFrom, puts, r.body());
             }
             if (r.statusCode() == 409 && r.headers().firstValue("Upload-Offset").isPresent()) {
@@ -163,6 +164,23 @@ final class ServerFilesClient implements ServerFiles {
                 + size + " bytes): the server does not speak docs/protocol.md §7.1");
         }
         return n;
+    }
+
+    /**
+     * Progress that only grows: a PUT reads the file ahead of what arrives, so after a dropped connection the server
+     * holds less than was told; the bytes sent again up to that mark are not news. Told from the caller's thread
+     * (HEAD) and the HTTP client's (the body), one at a time.
+     */
+    private static LongConsumer growing(LongConsumer progress) {
+        if (progress == null) return null;
+        long[] most = {-1};
+        return n -> {
+            synchronized (most) {
+                if (n <= most[0]) return;
+                most[0] = n;
+                progress.accept(n);
+            }
+        };
     }
 
     /** The body of a PUT: the file from {@code held} on; none when the server holds it all (or it is empty). */

@@ -113,6 +113,8 @@ class ServerFilesClientTest {
         assertThat(record.get("sha256").getAsString()).isEqualTo(sha256(content));
         assertThat(record.get("size").getAsLong()).isEqualTo(content.length);
         assertThat(record.getAsJsonObject("meta").get("paths").getAsJsonArray().get(0).getAsString()).isEqualTo("/srv/www");
+        assertThat(progress).isNotEmpty().isSorted();
+        assertThat(progress.get(progress.size() - 1)).isEqualTo(content.length);
     }
 
     @Test
