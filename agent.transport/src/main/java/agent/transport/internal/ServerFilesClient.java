@@ -54,7 +54,12 @@ final class ServerFilesClient implements ServerFiles {
             rq.header("Range", "bytes=" + offset + "-");
             if (etag != null && !etag.startsWith("W/")) rq.header("If-Range", etag);
         }
-        HttpResponse<InputStream> r = http.send(rq.build(), HttpResponse.BodyHandlers.ofInputStream());
+        HttpResponse<InputStream> r;
+        try {
+            r = http.send(rq.build(), HttpResponse.BodyHandlers.ofInputStream());
+        } catch (IOException e) {
+            throw new IOException("GET " + uri + " failed: " + reason(e), e);
+        }
         int status = r.statusCode();
         if (status != 200 && status != 206) {
             String body = excerpt(r.body());
@@ -143,7 +148,7 @@ final class ServerFilesClient implements ServerFiles {
             throw refusal(r.statusCode(), "PUT " + uri, excerpt(r.body()));
         }
         throw new IOException("uploading " + file + " to " + uri + " failed in " + attempts + " attempt(s); the server keeps"
-            + " what arrived for the next upload to resume (last: " + (last == null ? "none" : last.getMessage()) + ")");
+            + " what arrived for the next upload to resume (last: " + (last == null ? "none" : reason(last)) + ")");
     }
 
     /** @return the bytes the server holds of this upload ({@code HEAD}'s {@code Upload-Offset}) */
@@ -239,6 +244,15 @@ final class ServerFilesClient implements ServerFiles {
                 + (body.isEmpty() ? "" : ": " + body));
         }
         return new ServerFileException(status, what + " answered HTTP " + status + (body.isEmpty() ? "" : ": " + body));
+    }
+
+    /** An exception in words: the JDK's HTTP client throws some, a refused connection among them, without a message. */
+    static String reason(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            String m = t.getMessage();
+            if (m != null && !m.isBlank()) return t == e ? m : e.getClass().getSimpleName() + ": " + m;
+        }
+        return e.getClass().getSimpleName();
     }
 
     /** The server's error text: its JSON {@code error} when it sent one, else the start of the body. */

@@ -328,6 +328,29 @@ class ServerFilesClientTest {
         assertThat(files.seen).isEmpty();
     }
 
+    // ---- a server that cannot be reached
+
+    @Test
+    void aServerDownForEveryAttemptEndsSayingHowManyWereMade() throws Exception {
+        int port = server.port();
+        server.close();
+        ServerFiles down = new ServerFilesClient(settings(port));
+        Path file = write("web.tar.gz", random(1000, 11));
+
+        IOException e = thrown(IOException.class, () -> down.upload(BACKUP, file, sha256(Files.readAllBytes(file)), null, 2, null));
+
+        assertThat(e).isNotInstanceOf(ServerFileException.class)
+            .hasMessageContaining("failed in 2 attempt(s)")
+            .hasMessageContaining("https://127.0.0.1:" + port + BACKUP)
+            
+            .hasMessageNotContaining("last: null")
+            .hasMessageContaining("Connect");
+        IOException get = thrown(IOException.class, () -> down.open(BACKUP, 0, null));
+        assertThat(get).isNotInstanceOf(ServerFileException.class)
+            .hasMessageContaining("https://127.0.0.1:" + port + BACKUP)
+            .hasMessageContaining("Connect");
+    }
+
     // ---- helpers
 
     @FunctionalInterface
