@@ -156,6 +156,13 @@ final class ServerFilesClient implements ServerFiles {
         HttpResponse<Void> r = http.send(authorized(http, uri).timeout(HEADERS).method("HEAD", HttpRequest.BodyPublishers.noBody())
             .header("Upload-Length", Long.toString(size)).header("Upload-Sha256", sha256).build(), HttpResponse.BodyHandlers.discarding());
         if (r.statusCode() >= 500) throw new IOException("HEAD " + uri + " answered HTTP " + r.statusCode());
+        // an answer to HEAD has no body to say why: say what protocol §7.1 gives these statuses to mean
+        if (r.statusCode() == 413) {
+            throw refusal(413, "HEAD " + uri, "the server takes no file of " + size + " bytes (over its limit)");
+        }
+        if (r.statusCode() == 409) {
+            throw refusal(409, "HEAD " + uri, "another file is stored under this name with another sha256; a stored file is not replaced");
+        }
         if (r.statusCode() != 200) throw refusal(r.statusCode(), "HEAD " + uri, "");
         String offset = r.headers().firstValue("Upload-Offset").orElse(null);
         long n;

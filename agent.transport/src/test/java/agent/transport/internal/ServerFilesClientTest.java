@@ -221,7 +221,24 @@ class ServerFilesClientTest {
         files.maxLength = 10_000; // checked by HEAD already, which has no body to say why
         ServerFileException atHead = thrown(ServerFileException.class, () -> client.upload(BACKUP, file, sha256(content), null, 5, null));
         assertThat(atHead.status()).isEqualTo(413);
+        assertThat(atHead).hasMessageContaining("the server takes no file of 20000 bytes");
         assertThat(files.methods()).containsExactly("HEAD");
+    }
+
+    @Test
+    void anotherFileStoredUnderTheNameIsA409NotRetried() throws Exception {
+        byte[] first = random(5000, 12);
+        client.upload(BACKUP, write("first", first), sha256(first), null, 1, null);
+        files.seen.clear();
+        byte[] second = random(5000, 13);
+
+        ServerFileException e = thrown(ServerFileException.class,
+            () -> client.upload(BACKUP, write("second", second), sha256(second), null, 5, null));
+
+        assertThat(e.status()).isEqualTo(409);
+        assertThat(e).hasMessageContaining("another file is stored under this name");
+        assertThat(files.methods()).containsExactly("HEAD");
+        assertThat(files.stored(BACKUP)).isEqualTo(first);
     }
 
     // ---- downloads
