@@ -54,7 +54,12 @@ final class ServerFilesClient implements ServerFiles {
             rq.header("Range", "bytes=" + offset + "-");
             if (etag != null && !etag.startsWith("W/")) rq.header("If-Range", etag);
         }
-        HttpResponse<InputStream> r = http.send(rq.build(), HttpResponse.BodyHandlers.ofInputStream());
+        HttpResponse<InputStream> r;
+        try {
+            r = http.send(rq.build(), HttpResponse.BodyHandlers.ofInputStream());
+        } catch (IOException e) {
+            throw new IOException("GET " + uri + " failed: " + reason(e), e);
+        }
         int status = r.statusCode();
         if (status != 200 && status != 206) {
             String body = excerpt(r.body());
@@ -93,6 +98,7 @@ final class ServerFilesClient implements ServerFiles {
             metaHeader = Base64.getEncoder().encodeToString(m);
         }
         long size = Files.size(file);
+        LongConsumer told = growing(progress);
         HttpClient http = HttpClients.of(settings);
         long resumedFrom = -1;
         int puts = 0;
@@ -110,13 +116,12 @@ final class ServerFilesClient implements ServerFiles {
                 continue;
             }
             if (resumedFrom < 0) resumedFrom = held;
-            if (progress != null) progress.accept(held);
+            if (told != null) told.accept(held);
             HttpRequest.Builder rq = authorized(http, uri)
                 .timeout(Duration.ofMinutes(5).plusSeconds((size - held) / SLOWEST_UPLOAD_BYTES_PER_SECOND))
                 .header("Upload-Offset", Long.toString(held)).header("Upload-Length", Long.toString(size))
                 .header("Upload-Sha256", sha256).header("Content-Type", "application/octet-stream")
-                .PUT(HttpRequest.BodyPublishers.fromPublisher(HttpRequest.BodyPublishers.ofInputStream(() -> from(file, held, progress)),
-                    size - held));
+                .PUT(rest(file, held, size, told));
             if (metaHeader != null) rq.header("Upload-Meta", metaHeader);
             HttpResponse<String> r;
             puts++;
@@ -128,7 +133,7 @@ final class ServerFilesClient implements ServerFiles {
                 continue;
             }
             if (r.statusCode() == 200 || r.statusCode() == 201) {
-                if (progress != null) progress.accept(size);
+                if (told != null) told.accept(size);
                 return new Upload(size, resumedFrom, puts, r.body());
             }
             if (r.statusCode() == 409 && r.headers().firstValue("Upload-Offset").isPresent()) {
@@ -143,7 +148,7 @@ final class ServerFilesClient implements ServerFiles {
             throw refusal(r.statusCode(), "PUT " + uri, excerpt(r.body()));
         }
         throw new IOException("uploading " + file + " to " + uri + " failed in " + attempts + " attempt(s); the server keeps"
-            + " what arrived for the next upload to resume (last: " + (last == null ? "none" : last.getMessage()) + ")");
+            + " what arrived for the next upload to resume (last: " + (last == null ? "none" : reason(last)) + ")");
     }
 
     /** @return the bytes the server holds of this upload ({@code HEAD}'s {@code Upload-Offset}) */
@@ -151,6 +156,13 @@ final class ServerFilesClient implements ServerFiles {
         HttpResponse<Void> r = http.send(authorized(http, uri).timeout(HEADERS).method("HEAD", HttpRequest.BodyPublishers.noBody())
             .header("Upload-Length", Long.toString(size)).header("Upload-Sha256", sha256).build(), HttpResponse.BodyHandlers.discarding());
         if (r.statusCode() >= 500) throw new IOException("HEAD " + uri + " answered HTTP " + r.statusCode());
+        // an answer to HEAD has no body to say why: say what protocol §7.1 gives these statuses to mean
+        if (r.statusCode() == 413) {
+            throw refusal(413, "HEAD " + uri, "the server takes no file of " + size + " bytes (over its limit)");
+        }
+        if (r.statusCode() == 409) {
+            throw refusal(409, "HEAD " + uri, "another file is stored under this name with another sha256; a stored file is not replaced");
+        }
         if (r.statusCode() != 200) throw refusal(r.statusCode(), "HEAD " + uri, "");
         String offset = r.headers().firstValue("Upload-Offset").orElse(null);
         long n;
@@ -164,6 +176,30 @@ final class ServerFilesClient implements ServerFiles {
                 + size + " bytes): the server does not speak docs/protocol.md §7.1");
         }
         return n;
+    }
+
+    /**
+     * Progress that only grows: a PUT reads the file ahead of what arrives, so after a dropped connection the server
+     * holds less than was told; the bytes sent again up to that mark are not news. Told from the caller's thread
+     * (HEAD) and the HTTP client's (the body), one at a time.
+     */
+    private static LongConsumer growing(LongConsumer progress) {
+        if (progress == null) return null;
+        long[] most = {-1};
+        return n -> {
+            synchronized (most) {
+                if (n <= most[0]) return;
+                most[0] = n;
+                progress.accept(n);
+            }
+        };
+    }
+
+    /** The body of a PUT: the file from {@code held} on; none when the server holds it all (or it is empty). */
+    private static HttpRequest.BodyPublisher rest(Path file, long held, long size, LongConsumer progress) {
+        // fromPublisher refuses a length of 0
+        if (held == size) return HttpRequest.BodyPublishers.noBody();
+        return HttpRequest.BodyPublishers.fromPublisher(HttpRequest.BodyPublishers.ofInputStream(() -> from(file, held, progress)), size - held);
     }
 
     /** The file from a byte on, counting what is read for the progress. */
@@ -215,6 +251,15 @@ final class ServerFilesClient implements ServerFiles {
                 + (body.isEmpty() ? "" : ": " + body));
         }
         return new ServerFileException(status, what + " answered HTTP " + status + (body.isEmpty() ? "" : ": " + body));
+    }
+
+    /** An exception in words: the JDK's HTTP client throws some, a refused connection among them, without a message. */
+    static String reason(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            String m = t.getMessage();
+            if (m != null && !m.isBlank()) return t == e ? m : e.getClass().getSimpleName() + ": " + m;
+        }
+        return e.getClass().getSimpleName();
     }
 
     /** The server's error text: its JSON {@code error} when it sent one, else the start of the body. */
