@@ -49,7 +49,7 @@ public interface ServerFiles {
      * @param sha256   its sha256, as 64 lower-case hex digits
      * @param meta     a small JSON object describing it (at most 4 KiB as JSON text), or null
      * @param attempts how many requests a dropped connection may cost before giving up, at least 1
-     * @param progress told the bytes the server holds as they grow, or null
+     * @param progress told how many bytes of the file have been sent, never fewer than before, or null
      * @return what the server stored and how the upload went
      * @throws ServerFileException  if the server refuses it (413 too large, 409 another file under the name, 422 the
      *                              sha256 that arrived differs)

@@ -14,7 +14,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.List;
 import java.util.function.LongConsumer;
 import java.util.logging.Logger;
 import java.util.regex.Matcher;
@@ -117,11 +119,12 @@ final class ServerFilesClient implements ServerFiles {
             }
             if (resumedFrom < 0) resumedFrom = held;
             if (told != null) told.accept(held);
+            List<InputStream> opened = new ArrayList<>();
             HttpRequest.Builder rq = authorized(http, uri)
                 .timeout(Duration.ofMinutes(5).plusSeconds((size - held) / SLOWEST_UPLOAD_BYTES_PER_SECOND))
                 .header("Upload-Offset", Long.toString(held)).header("Upload-Length", Long.toString(size))
                 .header("Upload-Sha256", sha256).header("Content-Type", "application/octet-stream")
-                .PUT(rest(file, held, size, told));
+                .PUT(rest(file, held, size, told, opened));
             if (metaHeader != null) rq.header("Upload-Meta", metaHeader);
             HttpResponse<String> r;
             puts++;
@@ -131,12 +134,15 @@ final class ServerFilesClient implements ServerFiles {
                 last = e;
                 LOG.fine(() -> "PUT " + uri + " dropped (" + e + "); the server keeps what arrived");
                 continue;
+            } finally {
+                closeAll(opened); // a request cut short may leave its body's file open
             }
             if (r.statusCode() == 200 || r.statusCode() == 201) {
                 if (told != null) told.accept(size);
                 return new Upload(size, resumedFrom, puts, r.body());
             }
-            if (r.statusCode() == 409 && r.headers().firstValue("Upload-Offset").isPresent()) {
+            // 409: another offset than the server holds; 204: the body ended before the file did (server's README)
+            if ((r.statusCode() == 409 || r.statusCode() == 204) && r.headers().firstValue("Upload-Offset").isPresent()) {
                 last = new IOException("PUT " + uri + " at byte " + held + ": the server holds "
                     + r.headers().firstValue("Upload-Offset").get() + " bytes");
                 continue; // another attempt asks again
@@ -196,10 +202,29 @@ final class ServerFilesClient implements ServerFiles {
     }
 
     /** The body of a PUT: the file from {@code held} on; none when the server holds it all (or it is empty). */
-    private static HttpRequest.BodyPublisher rest(Path file, long held, long size, LongConsumer progress) {
+    private static HttpRequest.BodyPublisher rest(Path file, long held, long size, LongConsumer progress, List<InputStream> opened) {
         // fromPublisher refuses a length of 0
         if (held == size) return HttpRequest.BodyPublishers.noBody();
-        return HttpRequest.BodyPublishers.fromPublisher(HttpRequest.BodyPublishers.ofInputStream(() -> from(file, held, progress)), size - held);
+        return HttpRequest.BodyPublishers.fromPublisher(HttpRequest.BodyPublishers.ofInputStream(() -> {
+            InputStream in = from(file, held, progress);
+            synchronized (opened) {
+                opened.add(in);
+            }
+            return in;
+        }), size - held);
+    }
+
+    private static void closeAll(List<InputStream> opened) {
+        synchronized (opened) {
+            for (InputStream in : opened) {
+                try {
+                    in.close();
+                } catch (IOException e) {
+                    // a file opened for reading: nothing is lost
+                }
+            }
+            opened.clear();
+        }
     }
 
     /** The file from a byte on, counting what is read for the progress. */
