@@ -176,8 +176,8 @@ public final class OutpostServer implements AutoCloseable {
             if (o.console()) {
                 ConsolePassword password = ConsolePassword.loadOrCreate(dataDir);
                 this.consolePasswordMadeNow = password.madeNow();
-                openedConsole = new Console(store, gateway, new HealthDatasetApi(store, datasets, operatorToken), guard, operatorToken,
-                    password, o.checkInSeconds());
+                openedConsole = new Console(store, gateway, new HealthDatasetApi(store, datasets, operatorToken), backups, guard,
+                    operatorToken, password, o.checkInSeconds());
             } else {
                 this.consolePasswordMadeNow = null;
             }

@@ -6,6 +6,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Base64;
 import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
@@ -183,6 +184,93 @@ class ConsolePagesTest {
             assertThat(count(get("/console/?alert=1").body(), "<tr data-agent=")).isZero();
             assertThat(s.operatorGet("/api/v1/agents/h1/health").object().getAsJsonArray("openAlerts")).isEmpty();
         }
+    }
+
+    // ---------------------------------------------------------------- backups
+
+    /** Uploads a backup as plugin.backup does (docs/protocol.md §7.1), in one PUT; returns the server's record. */
+    private JsonObject upload(TestServer.Agent a, String name, byte[] content, String metaJson) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(s.base.resolve("/agent/v1/backups/" + name)).timeout(Duration.ofSeconds(10))
+            .PUT(HttpRequest.BodyPublishers.ofByteArray(content)).header("Authorization", "Bearer " + a.token())
+            .header("Upload-Offset", "0").header("Upload-Length", Integer.toString(content.length))
+            .header("Upload-Sha256", BackupsTest.sha256(content));
+        if (metaJson != null) b.header("Upload-Meta", Base64.getEncoder().encodeToString(metaJson.getBytes(StandardCharsets.UTF_8)));
+        HttpResponse<String> rs = s.http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(rs.statusCode()).as(rs.body()).isEqualTo(201);
+        return JsonParser.parseString(rs.body()).getAsJsonObject();
+    }
+
+    /** The agent page's Backups section. */
+    private String backupsSection(String agentPath) throws Exception {
+        String page = get(agentPath).body();
+        assertThat(page).contains("id=\"h-backups\"");
+        return page.substring(page.indexOf("id=\"h-backups\""), page.indexOf("id=\"h-plugins\""));
+    }
+
+    @Test
+    void anAgentsPageListsTheBackupsTheServerHoldsForItAndNoOtherAgentsOnes() throws Exception {
+        TestServer.Agent a = enroll("bk1", "files-1");
+        enroll("bk2", "files-2");
+        byte[] content = BackupsTest.random(3000, 7);
+        String sha = BackupsTest.sha256(content);
+        // meta is what the agent says of its backup: shown as text like everything an agent sends
+        upload(a, "etc+app-20261130T100000.000Z.tar.gz", content,
+            "{\"paths\":[\"/etc\",\"/srv/<b>app</b>\"],\"pathsOmitted\":3,\"files\":4321}");
+
+        String mine = backupsSection("/console/agents/bk1");
+        assertThat(mine).contains("1 backup, 2.9 KiB in all, newest first")
+            .contains(">etc+app-20261130T100000.000Z.tar.gz</th>").contains("<td>2.9 KiB</td>")
+            .contains("title=\"" + sha + "\">" + sha.substring(0, 12) + "…</span>")
+            .contains("/etc, /srv/&lt;b&gt;app&lt;/b&gt;, and 3 more").doesNotContain("<b>app</b>")
+            .contains("<td class=\"opt\">4321</td>")
+            .contains("href=\"?restore=etc%2Bapp-20261130T100000.000Z.tar.gz#h-run\"");
+        assertThat(get("/console/agents/bk1?region=backups").body()).startsWith("<div class=\"table-wrap\"").doesNotContain("<html")
+            .contains(sha.substring(0, 12));
+
+        String theirs = backupsSection("/console/agents/bk2");
+        assertThat(theirs).doesNotContain("etc+app").doesNotContain(sha.substring(0, 12))
+            .contains("The server holds no backup of this agent").contains("<code>backup.create</code>")
+            .contains("{\"destination\": \"server\"");
+    }
+
+    @Test
+    void aRestoreLinkPrefillsTheRunFormWithABackupTheServerHoldsForThatAgentOnly() throws Exception {
+        TestServer.Agent a = enroll("bk3", "files-3");
+        enroll("bk4", "files-4");
+        upload(a, "etc+1.tar.gz", BackupsTest.random(100, 1), null);
+
+        String page = get("/console/agents/bk3?restore=etc%2B1.tar.gz").body();
+        String form = page.substring(page.indexOf("id=\"run-form\""), page.indexOf("</form>", page.indexOf("id=\"run-form\"")));
+        assertThat(form).contains("value=\"backup.restore\"")
+            .contains(">{&quot;destination&quot;: &quot;server&quot;, &quot;archive&quot;: &quot;etc+1.tar.gz&quot;, &quot;target&quot;: &quot;&quot;}</textarea>")
+            .contains("fill in <code>target</code>");
+        // only a backup this agent has on the server prefills the form: never text from the link itself
+        for (String other : new String[] {"/console/agents/bk4?restore=etc%2B1.tar.gz", "/console/agents/bk3?restore=nope.tar.gz",
+            "/console/agents/bk3?restore=%22%3E%3Cscript%3Ex()%3C/script%3E"}) {
+            String p = get(other).body();
+            assertThat(p).as(other).doesNotContain("value=\"backup.restore\"").doesNotContain("run-restore-note")
+                .contains("spellcheck=\"false\">{}</textarea>").doesNotContain("<script>x()");
+        }
+    }
+
+    @Test
+    void theNewestBackupsAreListedFirstAndTheOlderOnesCounted() throws Exception {
+        TestServer.Agent a = enroll("bk5", "files-5");
+        int shown = 20; // AgentPage.BACKUPS_SHOWN
+        int n = shown + 2;
+        for (int i = 0; i < n; i++) {
+            JsonObject rec = upload(a, String.format("b-%02d.tar", i), BackupsTest.random(10, i), null);
+            // the next one must be received later, or the order by time would be the order by name
+            java.time.Instant received = java.time.Instant.parse(rec.get("receivedAt").getAsString());
+            TestServer.eventually("the clock passes " + received, () -> java.time.Instant.now().isAfter(received.plusMillis(1)));
+        }
+        String section = backupsSection("/console/agents/bk5");
+        assertThat(count(section, "<tr><th scope=\"row\"")).isEqualTo(shown);
+        assertThat(section).contains(n + " backups, 220 B in all, newest first (the newest 20 shown)")
+            .contains("2 older backups are not shown").contains("href=\"/api/v1/backups?agent=bk5\"")
+            .contains("b-02.tar").doesNotContain("b-01.tar").doesNotContain("b-00.tar");
+        assertThat(section.indexOf(">b-" + (n - 1) + ".tar<")).isPositive().isLessThan(section.indexOf(">b-" + (n - 2) + ".tar<"));
+        assertThat(section.indexOf(">b-03.tar<")).isLessThan(section.indexOf(">b-02.tar<"));
     }
 
     // ---------------------------------------------------------------- the stream

@@ -2,6 +2,7 @@ package server.console;
 
 import static server.console.Html.html;
 
+import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,12 +20,16 @@ import server.store.Records.Agent;
 
 /**
  * One agent: what it is, its open alerts, its health now and over the last hours, a form to run an action, its
- * commands newest first, its plugins, its inventory and its past alerts.
+ * commands newest first, the backups the server holds for it, its plugins, its inventory and its past alerts.
  */
 final class AgentPage {
     private AgentPage() {}
 
     static final int COMMANDS_PER_PAGE = 20;
+    /** Backups listed; the rest are counted, and the operator API lists them all. */
+    static final int BACKUPS_SHOWN = 20;
+    /** The characters of a sha256 shown; the title holds all 64. */
+    static final int SHA256_SHOWN = 12;
     /** Output shown inline; the command's own page shows all of it. */
     static final int OUTPUT_SHOWN = 4096;
 
@@ -53,8 +58,10 @@ final class AgentPage {
         Safe alerts = ctx.region("alerts", "event", () -> openAlerts(ctx, agentId));
         Safe health = ctx.region("health", "event", () -> health(ctx, agentId));
         Safe charts = ctx.region("charts", "event", () -> charts(ctx, agentId));
-        Safe run = ctx.only != null ? Safe.EMPTY : runForm(agentId, hello, a.plugins());
+        Safe run = ctx.only != null ? Safe.EMPTY : runForm(agentId, hello, a.plugins(), restoring(ctx, agentId));
         Safe commands = ctx.region("commands", "result", () -> commands(ctx, agentId));
+        // a backup arrives while backup.create runs: its result is the news that it is there
+        Safe backups = ctx.region("backups", "result", () -> backups(ctx, agentId));
         Safe plugins = ctx.region("plugins", "result", () -> plugins(a.agentId(), ctx));
         Safe inventory = ctx.region("inventory", "result", () -> inventory(ctx, agentId));
         Safe history = ctx.region("history", "event", () -> history(ctx, agentId));
@@ -62,10 +69,11 @@ final class AgentPage {
             {}<section aria-labelledby="h-alerts" id="alerts"><h2 id="h-alerts">Open alerts</h2>{}</section>\
             <section aria-labelledby="h-health"><h2 id="h-health">Health</h2>{}{}</section>\
             {}<section aria-labelledby="h-commands"><h2 id="h-commands">Commands</h2>{}</section>\
+            <section aria-labelledby="h-backups"><h2 id="h-backups">Backups</h2>{}</section>\
             <section aria-labelledby="h-plugins"><h2 id="h-plugins">Plugins</h2>{}</section>\
             <section aria-labelledby="h-inventory"><h2 id="h-inventory">Inventory</h2>{}</section>\
             <section aria-labelledby="h-history"><h2 id="h-history">Alert history</h2>{}</section>""",
-            header, alerts, health, charts, run, commands, plugins, inventory, history));
+            header, alerts, health, charts, run, commands, backups, plugins, inventory, history));
     }
 
     // ---------------------------------------------------------------- alerts
@@ -206,7 +214,22 @@ final class AgentPage {
 
     // ---------------------------------------------------------------- running actions
 
-    private static Safe runForm(String agentId, JsonObject hello, String pluginsJson) {
+    /**
+     * The backup a "Restore…" link named ({@code ?restore=NAME}), when the server holds it for this agent; else null.
+     * Only a name the store knows prefills the form, so the link cannot be used to put other text into it.
+     */
+    private static String restoring(Console.Ctx ctx, String agentId) {
+        String name = ctx.q("restore");
+        if (name == null) return null;
+        try {
+            return ctx.deps().backups().record(agentId, name) == null ? null : name;
+        } catch (IOException | RuntimeException e) {
+            return null; // not a backup's name, or a record not readable: the form as usual
+        }
+    }
+
+    /** @param restore a backup of this agent on the server to prefill a {@code backup.restore} of, or null */
+    private static Safe runForm(String agentId, JsonObject hello, String pluginsJson, String restore) {
         TreeSet<String> actions = new TreeSet<>();
         if (pluginsJson != null) {
             try {
@@ -221,11 +244,25 @@ final class AgentPage {
         List<Safe> options = new ArrayList<>();
         for (String x : actions) options.add(html("<option value=\"{}\"></option>", x));
         boolean dry = features(hello).contains("dryRun");
+        String action = null;
+        String params = "{}";
+        Safe note = Safe.EMPTY;
+        if (restore != null) {
+            action = "backup.restore";
+            JsonObject p = new JsonObject();
+            p.addProperty("destination", "server");
+            p.addProperty("archive", restore);
+            p.addProperty("target", "");
+            params = p.toString().replace("\":", "\": ").replace(",\"", ", \"");
+            note = html("<p class=\"notice\" id=\"run-restore-note\">Restoring <code>{}</code> from the server: fill in <code>target</code>,"
+                + " the absolute directory to restore into (<code>/</code> restores in place); <code>\"overwrite\": true</code> replaces files"
+                + " that exist there. {}</p>", restore, dry ? "A dry run says what would be written." : "");
+        }
         return html("""
             <section aria-labelledby="h-run"><h2 id="h-run">Run an action</h2>\
-            <form id="run-form" class="card action-form" data-form="run" data-agent="{}" novalidate>\
+            <form id="run-form" class="card action-form" data-form="run" data-agent="{}" novalidate>{}\
             <div class="field"><label for="run-action">Action</label>\
-            <input id="run-action" name="action" list="run-actions" required autocomplete="off" spellcheck="false" placeholder="agent.ping" aria-describedby="run-action-help">\
+            <input id="run-action" name="action" list="run-actions" required autocomplete="off" spellcheck="false" placeholder="agent.ping"{} aria-describedby="run-action-help">\
             <datalist id="run-actions">{}</datalist><p class="help" id="run-action-help">{} actions served by this agent; type to pick one.</p></div>\
             <div class="field"><label for="run-params">Params (a JSON object)</label><textarea id="run-params" name="params" rows="3" spellcheck="false">{}</textarea></div>\
             <div class="field short"><label for="run-timeout">Timeout in seconds (optional)</label><input id="run-timeout" name="timeout" type="number" min="1" inputmode="numeric"></div>\
@@ -233,7 +270,8 @@ final class AgentPage {
             <p class="help" id="run-dry-help">{}</p></div>\
             <div class="actions"><button type="submit">Run</button></div>\
             <p class="form-status" role="status" aria-live="polite"></p><p class="form-error" role="alert"></p></form></section>""",
-            agentId, Html.join(options), actions.size(), "{}", dry ? Safe.EMPTY : html(" disabled"),
+            agentId, note, action == null ? Safe.EMPTY : html(" value=\"{}\"", action), Html.join(options), actions.size(), params,
+            dry ? Safe.EMPTY : html(" disabled"),
             dry ? "The agent changes nothing and says what it would do; an action that cannot is refused (dry_run_unsupported)."
                 : "This agent has not said it knows dry runs (its hello lists no dryRun): it would run the command for real.");
     }
@@ -267,6 +305,54 @@ final class AgentPage {
             <thead><tr><th scope="col">Action</th><th scope="col">Status</th><th scope="col">Issued</th><th scope="col">Duration</th>\
             <th scope="col"><span class="vh">Actions</span></th></tr></thead>{}</table></div>{}""",
             rows.total(), rows.total() == 1 ? "command" : "commands", Html.join(trs), pager);
+    }
+
+    // ---------------------------------------------------------------- backups
+
+    private static Safe backups(Console.Ctx ctx, String agentId) {
+        List<JsonObject> all;
+        try {
+            all = ctx.deps().backups().list(agentId);
+        } catch (IOException | RuntimeException e) {
+            return html("<p class=\"error-text\">The server's backups of this agent could not be read: {}</p>", String.valueOf(e.getMessage()));
+        }
+        if (all.isEmpty()) {
+            return html("<p class=\"muted\">The server holds no backup of this agent. <code>backup.create</code> with"
+                + " <code>{\"destination\": \"server\", \"paths\": [\"/etc\"]}</code> makes one and sends it here (plugin.backup).</p>");
+        }
+        long bytes = 0;
+        for (JsonObject r : all) bytes += (long) Math.max(0, Format.num(r, "size"));
+        List<Safe> trs = new ArrayList<>();
+        for (JsonObject r : all.subList(0, Math.min(BACKUPS_SHOWN, all.size()))) trs.add(backupRow(r, ctx.now));
+        int rest = all.size() - trs.size();
+        Safe more = rest == 0 ? Safe.EMPTY : html("<p class=\"muted\" id=\"backups-more\">{} older {} not shown:"
+            + " <a href=\"/api/v1/backups?agent={}\">all of them (JSON)</a>, or <code>outpostctl backups --agent {}</code>.</p>",
+            rest, rest == 1 ? "backup is" : "backups are", Html.enc(agentId), agentId);
+        return html("""
+            <div class="table-wrap" role="region" aria-labelledby="bk-caption" tabindex="0"><table id="agent-backups">\
+            <caption id="bk-caption">{}, {} in all, newest first{}</caption><thead><tr><th scope="col">Name</th><th scope="col">Size</th>\
+            <th scope="col">sha256</th><th scope="col">Received</th><th scope="col" class="opt">Paths</th><th scope="col" class="opt">Files</th>\
+            <th scope="col"><span class="vh">Actions</span></th></tr></thead><tbody>{}</tbody></table></div>{}""",
+            all.size() == 1 ? "1 backup" : all.size() + " backups", Format.bytes(bytes),
+            rest == 0 ? "" : " (the newest " + trs.size() + " shown)", Html.join(trs), more);
+    }
+
+    /** A backup's record as a row: what plugin.backup's manifest said of it (its meta) where it said it. */
+    private static Safe backupRow(JsonObject r, long now) {
+        String name = or(Format.str(r, "name"));
+        String sha = or(Format.str(r, "sha256"));
+        double size = Format.num(r, "size");
+        List<String> paths = new ArrayList<>();
+        for (JsonElement p : array(Format.at(r, "meta", "paths"))) if (p.isJsonPrimitive()) paths.add(p.getAsString());
+        double omitted = Format.num(r, "meta", "pathsOmitted");
+        if (omitted > 0) paths.add("and " + Format.number(omitted) + " more");
+        double files = Format.num(r, "meta", "files");
+        return html("<tr><th scope=\"row\" class=\"mono\">{}</th><td>{}</td><td><span class=\"mono\" title=\"{}\">{}</span></td><td>{}</td>"
+                + "<td class=\"opt mono small\">{}</td><td class=\"opt\">{}</td>"
+                + "<td><a href=\"?restore={}#h-run\" aria-label=\"Restore {}…\">Restore…</a></td></tr>",
+            name, Double.isNaN(size) ? "—" : Format.bytes(size), sha, sha.length() > SHA256_SHOWN ? sha.substring(0, SHA256_SHOWN) + "…" : sha,
+            Html.ago(Format.str(r, "receivedAt"), now), paths.isEmpty() ? "—" : String.join(", ", paths),
+            Double.isNaN(files) ? "—" : Format.number(files), Html.enc(name), name);
     }
 
     // ---------------------------------------------------------------- plugins and inventory

@@ -25,6 +25,7 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 
+import server.BackupStore;
 import server.console.Html.Safe;
 import server.gateway.AgentGateway;
 import server.http.ApiException;
@@ -52,7 +53,8 @@ public final class Console implements AutoCloseable {
         + " form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
     /** What the pages read from and act through. */
-    record Deps(ServerStore store, AgentGateway gateway, Queries queries, HealthDatasetApi health, Assets assets, int checkInSeconds) {}
+    record Deps(ServerStore store, AgentGateway gateway, Queries queries, HealthDatasetApi health, BackupStore backups, Assets assets,
+                int checkInSeconds) {}
 
     private final Deps deps;
     private final Guard guard;
@@ -62,15 +64,15 @@ public final class Console implements AutoCloseable {
     private final LiveHub live;
     private final LongSupplier clock;
 
-    public Console(ServerStore store, AgentGateway gateway, HealthDatasetApi health, Guard guard, String operatorToken,
+    public Console(ServerStore store, AgentGateway gateway, HealthDatasetApi health, BackupStore backups, Guard guard, String operatorToken,
                    ConsolePassword password, int checkInSeconds) {
-        this(store, gateway, health, guard, operatorToken, password, checkInSeconds, System::currentTimeMillis);
+        this(store, gateway, health, backups, guard, operatorToken, password, checkInSeconds, System::currentTimeMillis);
     }
 
-    Console(ServerStore store, AgentGateway gateway, HealthDatasetApi health, Guard guard, String operatorToken,
+    Console(ServerStore store, AgentGateway gateway, HealthDatasetApi health, BackupStore backups, Guard guard, String operatorToken,
             ConsolePassword password, int checkInSeconds, LongSupplier clock) {
         Queries queries = new Queries(store, checkInSeconds);
-        this.deps = new Deps(store, gateway, queries, health, new Assets(), checkInSeconds);
+        this.deps = new Deps(store, gateway, queries, health, backups, new Assets(), checkInSeconds);
         this.guard = guard;
         this.operatorToken = operatorToken;
         this.password = password;
