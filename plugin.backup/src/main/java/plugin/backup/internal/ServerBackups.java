@@ -3,6 +3,8 @@ package plugin.backup.internal;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -10,7 +12,10 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.DigestOutputStream;
+import java.security.MessageDigest;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -231,12 +236,16 @@ final class ServerBackups {
             try (ServerFiles.Download d = files.open(path, have, etag)) {
                 long from = d.offset();
                 ctx.output().println("$ GET " + path + (from > 0 ? " from byte " + from : ""));
-                try (OutputStream out = Files.newOutputStream(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                        from > 0 ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING)) {
+                // the sha256 is taken as the bytes arrive (and of what an earlier attempt left, once): no second read
+                MessageDigest md = digestOfFirst(part, from);
+                try (FileChannel ch = FileChannel.open(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
                     Files.setPosixFilePermissions(part, PosixFilePermissions.fromString("rw-------"));
-                    copy(ctx, d, out, from);
+                    ch.truncate(from);
+                    ch.position(from);
+                    copy(ctx, d, new DigestOutputStream(Channels.newOutputStream(ch), md), from);
+                    ch.force(true);
                 }
-                String got = Destination.sha256(part, true, ctx::isCancelled);
+                String got = HexFormat.of().formatHex(md.digest());
                 if (!got.equals(sha256)) {
                     Files.deleteIfExists(part);
                     throw new CommandException("the archive fetched from " + path + " has sha256 " + got + ", the server's record says "
@@ -262,6 +271,27 @@ final class ServerBackups {
         }
         throw new CommandException("fetching " + path + " failed " + ATTEMPTS + " times (last: " + (last == null ? "?" : last.getMessage())
             + "); what arrived is kept and the next restore resumes it. Nothing was restored.");
+    }
+
+    /** @return a SHA-256 digest that has read the first {@code n} bytes of the file */
+    private static MessageDigest digestOfFirst(Path file, long n) throws IOException {
+        MessageDigest md;
+        try {
+            md = MessageDigest.getInstance("SHA-256");
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every Java has SHA-256", e);
+        }
+        if (n == 0) return md;
+        try (InputStream in = Files.newInputStream(file)) {
+            byte[] buf = new byte[1 << 16];
+            long left = n;
+            for (int r; left > 0 && (r = in.read(buf, 0, (int) Math.min(buf.length, left))) > 0;) {
+                md.update(buf, 0, r);
+                left -= r;
+            }
+            if (left > 0) throw new IOException(file + " is shorter than the " + n + " bytes the server resumed from");
+        }
+        return md;
     }
 
     private static void copy(CommandContext ctx, ServerFiles.Download d, OutputStream out, long from)
