@@ -176,6 +176,63 @@ class LauncherIT {
         }
     }
 
+    /**
+     * A JAVA_HOME whose java is this JDK's, except that it takes -XX:TrimNativeHeapInterval the way the given kind of
+     * JDK 17 update does: "product" (17.0.11 on), "experimental" (17.0.9 and 17.0.10: refused unless unlocked) or
+     * "unknown" (before 17.0.9: the JVM does not start). Each start's arguments are appended to {@code log}.
+     */
+    private Path javaHomeWhereTrimIs(String kind, Path log) throws IOException {
+        Path realJava = Path.of(System.getProperty("java.home"), "bin/java");
+        Path java = dir.resolve("jdk-" + kind + "/bin/java");
+        AgentProcess.write(java, String.join("\n", "#!/bin/sh",
+            "echo \"$*\" >> '" + log + "'",
+            "unlocked=no",
+            "for a; do",
+            "    case \"$a\" in",
+            "        -XX:+UnlockExperimentalVMOptions) unlocked=yes ;;",
+            "        -XX:TrimNativeHeapInterval=*)",
+            "            case " + kind + " in",
+            "                unknown) echo \"Unrecognized VM option '${a#-XX:}'\" >&2; exit 1 ;;",
+            "                experimental) [ $unlocked = yes ] || { echo \"Error: VM option 'TrimNativeHeapInterval' is "
+                + "experimental and must be enabled via -XX:+UnlockExperimentalVMOptions.\" >&2; exit 1; } ;;",
+            "            esac ;;",
+            "    esac",
+            "done",
+            "exec '" + realJava + "' \"$@\"", ""));
+        Files.setPosixFilePermissions(java, PosixFilePermissions.fromString("rwxr-xr-x"));
+        return dir.resolve("jdk-" + kind);
+    }
+
+    @Test
+    void nativeHeapTrimmingIsAskedOnlyInTheFormTheJvmTakesAndTheAnswerIsKept() throws Exception {
+        Path tasks = AgentProcess.write(dir.resolve("tasks.json"),
+            "{\"commands\": [{\"id\": \"55555555-0000-4000-8000-000000000002\", \"action\": \"agent.ping\"}]}");
+        for (String kind : List.of("product", "experimental", "unknown")) {
+            Path log = dir.resolve(kind + "-starts.log");
+            Path javaHome = javaHomeWhereTrimIs(kind, log);
+            Path data = dir.resolve("data-" + kind);
+            for (int run = 1; run <= 2; run++) {
+                HostCommand.Result r = HostCommand.of(LAUNCHER.toString(), "offline", "--tasks", tasks.toString(),
+                    "--data-dir", data.toString()).env("JAVA_HOME", javaHome.toString()).run(LIMIT);
+                assertThat(r.exitCode()).as("%s, run %d: %s", kind, run, r.both()).isZero();
+                assertThat(r.stdout()).contains("\"status\": \"succeeded\"");
+            }
+            List<String> starts = Files.readAllLines(log);
+            List<String> agents = starts.stream().filter(l -> l.contains("-jar ")).toList();
+            assertThat(agents).as("%s: the agent's starts", kind).hasSize(2);
+            switch (kind) {
+                case "product" -> assertThat(agents).allSatisfy(a -> assertThat(a).contains(" -XX:TrimNativeHeapInterval=5000 ")
+                    .doesNotContain("UnlockExperimentalVMOptions"));
+                case "experimental" -> assertThat(agents).allSatisfy(a -> assertThat(a)
+                    .contains(" -XX:+UnlockExperimentalVMOptions -XX:TrimNativeHeapInterval=5000 "));
+                default -> assertThat(agents).allSatisfy(a -> assertThat(a).doesNotContain("TrimNativeHeapInterval"));
+            }
+            // the JVM is asked once (the first run); the second run reads the kept answer
+            assertThat(starts.stream().filter(l -> l.endsWith("-version")).count()).as("%s: probes %s", kind, starts)
+                .isEqualTo(kind.equals("product") ? 1 : 2);
+        }
+    }
+
     @Test
     void theLaunchersUsageHoldsEveryLineOfTheAgentsOwn() throws Exception {
         String usage = HostCommand.of(LAUNCHER.toString(), "help").runOk(LIMIT).stdout();
