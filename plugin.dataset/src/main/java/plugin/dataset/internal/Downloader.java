@@ -383,6 +383,12 @@ final class Downloader {
     }
 
     private void pause(int attempt, IOException cause) throws CommandCancelledException, InterruptedIOException {
+        pause(settings, ctx, attempt, cause);
+    }
+
+    /** Waits before the next attempt, longer each time (up to 30 s); a cancel ends the wait. */
+    static void pause(DatasetSettings settings, CommandContext ctx, int attempt, IOException cause)
+            throws CommandCancelledException, InterruptedIOException {
         long ms = Math.min(30_000, settings.retryDelayMs() << Math.min(attempt - 1, 10));
         ctx.output().println("retrying in " + ms + " ms (" + cause.getMessage() + ")");
         try {
@@ -394,7 +400,10 @@ final class Downloader {
         }
     }
 
-    private CommandException gaveUp(URI uri, IOException e, long have) {
+    private CommandException gaveUp(URI uri, IOException e, long have) { return gaveUp(settings, uri, e, have); }
+
+    /** @return the failure of a download that ran out of attempts, saying what is kept for the next one */
+    static CommandException gaveUp(DatasetSettings settings, URI uri, IOException e, long have) {
         return new CommandException("downloading " + display(uri) + " failed " + (settings.retries() + 1) + " times (last: " + e + "); "
             + (have > 0 ? have + " bytes are kept and the next install of the same sha256 resumes from there. " : "") + "Nothing was changed.");
     }

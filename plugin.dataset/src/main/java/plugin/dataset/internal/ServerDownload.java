@@ -184,20 +184,8 @@ final class ServerDownload {
     }
 
     private void pause(int attempt, IOException cause) throws CommandCancelledException, java.io.InterruptedIOException {
-        long ms = Math.min(30_000, settings.retryDelayMs() << Math.min(attempt - 1, 10));
-        ctx.output().println("retrying in " + ms + " ms (" + cause.getMessage() + ")");
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            ctx.checkCancelled();
-            throw new java.io.InterruptedIOException("interrupted");
-        }
+        Downloader.pause(settings, ctx, attempt, cause);
     }
 
-    private CommandException gaveUp(URI path, IOException e, long have) {
-        return new CommandException("downloading " + Downloader.display(path) + " failed " + (settings.retries() + 1) + " times (last: "
-            + e.getMessage() + "); " + (have > 0 ? have + " bytes are kept and the next install of the same sha256 resumes from there. " : "")
-            + "Nothing was changed.");
-    }
+    private CommandException gaveUp(URI path, IOException e, long have) { return Downloader.gaveUp(settings, path, e, have); }
 }
