@@ -231,6 +231,26 @@ final class FixturePlugins {
             """, "hang.nothing");
     }
 
+    /**
+     * {@code slow.hello} served by a component whose deactivate() takes its time (a plugin flushing its state) and
+     * then writes "deactivated" into the file: it is there only if the agent let the plugin finish stopping.
+     */
+    static Bundle slowDeactivate(Path marker, long millis) {
+        return new Bundle("fixture.slowstop", "1.0.0").handler("fixture.slowstop.SlowStopHandler", """
+            package fixture.slowstop;
+            public final class SlowStopHandler implements agent.api.CommandHandler {
+                void deactivate() throws Exception {
+                    Thread.sleep(%d);
+                    java.nio.file.Files.writeString(java.nio.file.Path.of("%s"), "deactivated");
+                }
+                @Override
+                public Object handle(agent.api.CommandContext ctx) {
+                    return java.util.Map.of();
+                }
+            }
+            """.formatted(millis, marker.toAbsolutePath()), "slow.hello");
+    }
+
     /** {@code exit.now}: calls System.exit(0) from its handler. */
     static Bundle systemExit() {
         return new Bundle("fixture.exit", "1.0.0").handler("fixture.exit.ExitHandler", """

@@ -2,11 +2,13 @@ package runtime.test;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -107,7 +109,55 @@ class RuntimeLifecycleIT {
             assertThat(agent.process.exitValue()).isIn(0, 143);
             // SQLite removes the WAL file only when the last connection closes cleanly
             assertThat(data.resolve("commands.db-wal")).doesNotExist();
+            // the framework was stopped too, not just the JVM halted: SCR wrote what it read of the components, so
+            // the next start takes them from there instead of parsing every bundle's XML again
+            try (Stream<Path> files = Files.walk(data.resolve("framework"))) {
+                assertThat(files.map(p -> p.getFileName().toString())).as("SCR's metadata cache written at stop")
+                    .contains("componentMetadataStore");
+            }
         }
+        String firstReady = readyLine(data, config);
+        // the components described by the cache are the same ones: every action is there again
+        assertThat(readyLine(data, config)).isEqualTo(firstReady).matches(".*, [1-9][0-9] actions,.*");
+    }
+
+    /** Starts the managed agent on the data dir, stops it with SIGTERM once ready: @return its ready line, timing cut */
+    private static String readyLine(Path data, Path config) throws Exception {
+        try (AgentProcess agent = AgentProcess.start("run", "--config", config.toString(), "--data-dir", data.toString())) {
+            agent.awaitStderr("ready: agent", T);
+            agent.process.destroy();
+            assertThat(agent.process.waitFor(20, TimeUnit.SECONDS)).isTrue();
+            Matcher m = Pattern.compile("ready: agent [^\\n]*? data dir").matcher(agent.stderr());
+            assertThat(m.find()).isTrue();
+            return m.group();
+        }
+    }
+
+    @Test
+    void aSigtermStopsThePluginsTooAndWaitsForTheirDeactivate() throws Exception {
+        Path data = dir.resolve("data");
+        Path marker = dir.resolve("deactivated.txt");
+        Path jar = FixturePlugins.slowDeactivate(marker, 1500).build(dir.resolve("jars"));
+        try (AgentProcess console = AgentProcess.start("console", "--data-dir", data.toString())) {
+            console.awaitStdout(PROMPT, T);
+            console.send("install " + jar.toUri());
+            Matcher m = Pattern.compile("Bundle ID: (\\d+)").matcher(console.awaitStdout(PROMPT, T));
+            assertThat(m.find()).isTrue();
+            console.send("start " + m.group(1));
+            console.awaitStdout(PROMPT, T);
+            console.send("exit");
+            assertThat(console.process.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        }
+        Files.deleteIfExists(marker); // the console's own stop deactivated it once already
+        Path config = AgentProcess.write(dir.resolve("config.json"), "{\"server_url\": \"https://127.0.0.1:9\"}");
+        try (AgentProcess agent = AgentProcess.start("run", "--config", config.toString(), "--data-dir", data.toString())) {
+            agent.awaitStderr("ready: agent", T);
+            agent.process.destroy(); // SIGTERM, as systemd stops it
+            assertThat(agent.process.waitFor(20, TimeUnit.SECONDS)).isTrue();
+            assertThat(agent.process.exitValue()).isIn(0, 143);
+        }
+        // the JVM did not halt under the plugin: its deactivate ran to the end, 1.5 s after the store had closed
+        assertThat(marker).hasContent("deactivated");
     }
 
     @Test

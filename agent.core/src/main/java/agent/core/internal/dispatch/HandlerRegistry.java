@@ -9,9 +9,11 @@ import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
+import java.util.logging.Level;
 import java.util.logging.Logger;
 
 import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceReference;
 import org.osgi.service.component.ComponentServiceObjects;
 import org.osgi.service.component.annotations.Component;
@@ -135,11 +137,18 @@ public final class HandlerRegistry {
     void removeHandler(ComponentServiceObjects<CommandHandler> handler) {
         for (Registration r : registrations) {
             if (r.objects == handler && registrations.remove(r)) {
-                LOG.info(() -> "actions removed: " + r.actions);
+                // every handler goes when the agent stops: worth a line only while the agent runs on
+                LOG.log(agentStopping(r.bundle) ? Level.FINE : Level.INFO, () -> "actions removed: " + r.actions);
                 r.release();
             }
         }
         changeListeners.forEach(Runnable::run);
+    }
+
+    private static boolean agentStopping(Bundle plugin) {
+        BundleContext context = plugin.getBundleContext();
+        Bundle system = context == null ? null : context.getBundle(0);
+        return system != null && system.getState() == Bundle.STOPPING;
     }
 
     /** Removes a handler's registration directly; used by tests. */

@@ -20,9 +20,12 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 import org.apache.felix.service.command.CommandProcessor;
+import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
+import org.osgi.framework.Constants;
 import org.osgi.framework.ServiceReference;
 import org.osgi.framework.ServiceRegistration;
+import org.osgi.framework.launch.Framework;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
@@ -62,6 +65,8 @@ public final class AgentMain implements Callable<Integer> {
     private static final Logger LOG = Logger.getLogger("agent.core");
     /** The core's components come up within this once the config is registered (they start no plugin code). */
     private static final long COMPONENTS_MS = 60_000;
+    /** What a SIGTERM waits for, in all within the service unit's TimeoutStopSec=30 (dist/outpost.service). */
+    private static final long STORE_CLOSE_MS = 15_000, FRAMEWORK_STOP_MS = 10_000;
 
     @Reference(service = Object.class, target = "(launcher.arguments=*)")
     ServiceReference<Object> launcher;
@@ -123,11 +128,16 @@ public final class AgentMain implements Callable<Integer> {
         config.warnings.forEach(LOG::warning);
         ExitGuard.install(context);
         // before anything is opened: a SIGTERM at any later point must wait for the store to close
+        Bundle system = context.getBundle(Constants.SYSTEM_BUNDLE_LOCATION);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             stop.countDown();
             try {
-                // the JVM halts when the hooks return: hold it until the main thread has closed the store
-                closed.await(15, TimeUnit.SECONDS);
+                // the JVM halts when the hooks return: hold it until the main thread has closed the store, then until
+                // the launcher has stopped the framework (it does once call() returns), so every component is
+                // deactivated and SCR writes its metadata cache (ds.cache.metadata: the next start parses no XML).
+                // Both bounded: a plugin whose deactivate hangs does not keep the agent from stopping.
+                closed.await(STORE_CLOSE_MS, TimeUnit.MILLISECONDS);
+                if (system instanceof Framework) ((Framework) system).waitForStop(FRAMEWORK_STOP_MS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
