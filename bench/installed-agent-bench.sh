@@ -75,13 +75,15 @@ run_variant() { # $1 NAME=ROOT; prints NAME READY_MS PROBED(0/1) RSS_MB
         'mount -t tmpfs -o mode=0755 bench /opt && mkdir /opt/outpost && mount --bind "$1" /opt/outpost && exec /opt/outpost/bin/outpost run --config "$2" --data-dir "$3"' \
         sh "$root/opt/outpost" "$work/agent.json" "$work/data-$n" >"$work/agent-$n.log" 2>&1 &
     pid=$!
-    for _ in $(seq 1 300); do connected && break; sleep 0.2; done
-    connected || { echo "variant $name: the agent did not connect:" >&2; cat "$work/agent-$n.log" >&2; exit 1; }
+    # connected: the server says so and this agent logged it (every start enrols under the host's one machine id)
+    for _ in $(seq 1 300); do grep -q ' connected to ' "$work/agent-$n.log" && connected && break; sleep 0.2; done
+    grep -q ' connected to ' "$work/agent-$n.log" || { echo "variant $name: the agent did not connect:" >&2; cat "$work/agent-$n.log" >&2; exit 1; }
     ready_line=$(grep -m 1 ' ready: ' "$work/agent-$n.log")
     ready_ms=$(($(date -d "${ready_line%% *}" +%s%3N) - start))
     probed=0
     if compgen -G "$work/data-$n/cds/outpost-jvm-*.trim" >/dev/null; then probed=1; fi
     sleep 25
+    kill -0 "$pid" 2>/dev/null || { echo "variant $name: the agent stopped:" >&2; tail -n 40 "$work/agent-$n.log" >&2; exit 1; }
     rss=$(awk '/^VmRSS:/ {printf "%.1f", $2 / 1024}' "/proc/$pid/status")
     kill "$pid"; wait "$pid" 2>/dev/null || true
     for _ in $(seq 1 100); do connected || break; sleep 0.2; done
