@@ -311,15 +311,18 @@ class LauncherIT {
         Path tasks = AgentProcess.write(dir.resolve("tasks.json"),
             "{\"commands\": [{\"id\": \"55555555-0000-4000-8000-000000000004\", \"action\": \"agent.ping\"}]}");
 
-        // what a crash while writing leaves (zeros: JDK 17 refuses to start when such a file is the first of two,
-        // "Not a base shared archive"), what a JVM update under the same name leaves (a header it rejects), none
-        List<String> cases = List.of("base of zeros", "base truncated", "base missing", "dynamic archive of zeros");
+        // a file that is no archive (zeros: JDK 17 refuses to start when such a file is given as the first of two, "Not
+        // a base shared archive"), another archive of this JVM in its place (the dynamic one was not made on it: the
+        // JVM drops it), none
+        Path jdkBase = Path.of(System.getProperty("java.home"), "lib/server/classes.jsa");
+        assertThat(jdkBase).as("the JDK's own class-data archive (java -Xshare:dump writes it)").isNotEmptyFile();
+        List<String> cases = List.of("base of zeros", "base of another dump", "base missing", "dynamic archive of zeros");
         for (String what : cases) {
             Files.write(base, baseBytes);
             Files.write(top, topBytes);
             switch (what) {
                 case "base of zeros" -> Files.write(base, new byte[baseBytes.length]);
-                case "base truncated" -> Files.write(base, java.util.Arrays.copyOf(baseBytes, 4096));
+                case "base of another dump" -> Files.copy(jdkBase, base, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
                 case "base missing" -> Files.delete(base);
                 default -> Files.write(top, new byte[topBytes.length]);
             }
