@@ -301,8 +301,7 @@ class InstallIT {
                 "--server", server.url(), "--ca", server.dir.resolve("ca.pem").toString(),
                 "--token-file", server.dir.resolve("enrollment.token").toString()).env("JAVA_HOME", javaHome.toString()).run(LIMIT);
             assertThat(installed.exitCode()).as(installed.both()).isZero();
-            assertThat(Files.readAllLines(starts)).as("the install's JVM starts").anyMatch(l -> l.contains("-Xshare:dump"))
-                .anyMatch(l -> l.contains("-XX:ArchiveClassesAtExit=")).anyMatch(l -> l.endsWith("-version"));
+            List<String> installStarts = Files.readAllLines(starts);
             Files.delete(starts);
             String jsa = jsaName(tree(root));
 
@@ -327,16 +326,6 @@ class InstallIT {
                 assertThat(agent.process.waitFor(LIMIT.toSeconds(), TimeUnit.SECONDS)).as("the agent stopped").isTrue();
             }
 
-            // one JVM: the agent's, with both archives and the trimming option in the form `outpost cds` found; no
-            // `java -version` asked which form the JVM takes
-            String trim = Files.readString(root.resolve(trimName(jsa).substring(1))).trim();
-            List<String> agentStarts = Files.readAllLines(starts);
-            assertThat(agentStarts).as("JVM starts at the first start after install").singleElement().satisfies(l -> assertThat(l)
-                .contains(" -XX:SharedArchiveFile=" + baseJsaName(jsa) + ":" + jsa + " ").contains(trim.isEmpty() ? " " : " " + trim + " ")
-                .contains("-jar /opt/outpost/lib/outpost.jar run"));
-            try (Stream<Path> cds = Files.list(root.resolve("var/lib/outpost/cds"))) {
-                assertThat(cds.toList()).as("written in the data dir's cds/ at the first start").isEmpty();
-            }
             // the TLS and HTTP client classes of the connection came from the static archive, not the JDK's modules
             String loaded = Files.readString(classLog);
             for (String c : List.of("sun.security.ssl.SSLSocketImpl", "sun.security.ssl.SSLEngineImpl", "jdk.internal.net.http.HttpClientImpl")) {
@@ -345,6 +334,18 @@ class InstallIT {
             long fromJdkModules = Pattern.compile("source: jrt:/", Pattern.MULTILINE).matcher(loaded).results().count();
             System.out.println("JDK classes parsed from the modules at a connected first start: " + fromJdkModules);
             assertThat(fromJdkModules).isLessThan(50);
+            // the install asked the JVM (a static and a dynamic dump, the trimming probe); the first start, one JVM: the
+            // agent's, with both archives and the trimming option in the form `outpost cds` found, no `java -version`
+            assertThat(installStarts).as("the install's JVM starts").anyMatch(l -> l.contains("-Xshare:dump"))
+                .anyMatch(l -> l.contains("-XX:ArchiveClassesAtExit=")).anyMatch(l -> l.endsWith("-version"));
+            String trim = Files.readString(root.resolve(trimName(jsa).substring(1))).trim();
+            List<String> agentStarts = Files.readAllLines(starts);
+            assertThat(agentStarts).as("JVM starts at the first start after install").singleElement().satisfies(l -> assertThat(l)
+                .contains(" -XX:SharedArchiveFile=" + baseJsaName(jsa) + ":" + jsa + " ").contains(trim.isEmpty() ? " " : " " + trim + " ")
+                .contains("-jar /opt/outpost/lib/outpost.jar run"));
+            try (Stream<Path> cds = Files.list(root.resolve("var/lib/outpost/cds"))) {
+                assertThat(cds.toList()).as("written in the data dir's cds/ at the first start").isEmpty();
+            }
         }
     }
 
