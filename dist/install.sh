@@ -8,7 +8,7 @@
 #
 # It installs from a checkout after `mvn package` (dist/install.sh, bin/outpost, bndrun/target/outpost.jar) or
 # from an unpacked distribution (install.sh beside bin/outpost, lib/outpost.jar and, optionally, jre/). Layout:
-#   /opt/outpost/{bin/outpost,lib/outpost.jar,lib/outpost-*.jsa,jre/,uninstall.sh,install-manifest}
+#   /opt/outpost/{bin/outpost,lib/outpost.jar,lib/outpost.classlist,lib/outpost-*.jsa,jre/,uninstall.sh,install-manifest}
 #   /etc/outpost/config.json (0600), /etc/outpost/scripts.d (0700), /etc/outpost/server-ca.pem
 #   /var/lib/outpost (0700), /var/log/outpost (0750), /etc/systemd/system/outpost.service
 # A re-run upgrades the programs and keeps the config, the data dir (store, credentials, plugins installed at
@@ -55,10 +55,12 @@ done
 here=$(cd "$(dirname "$(readlink -f "$0")")" && pwd)
 if [ -f "$here/lib/outpost.jar" ] && [ -f "$here/bin/outpost" ]; then
     src_jar=$here/lib/outpost.jar src_bin=$here/bin/outpost src_unit=$here/outpost.service
+    src_classlist=$here/lib/outpost.classlist
     src_uninstall=$here/uninstall.sh src_readme=$here/README.md src_jre=$here/jre
     src_config=$here/config.json src_ca=$here/server-ca.pem
 elif [ -f "$here/../bndrun/target/outpost.jar" ]; then
     src_jar=$here/../bndrun/target/outpost.jar src_bin=$here/../bin/outpost src_unit=$here/outpost.service
+    src_classlist=$here/outpost.classlist
     src_uninstall=$here/uninstall.sh src_readme=$here/../README.md src_jre=""
     src_config="" src_ca=""
 elif [ -f "$here/../bndrun/pom.xml" ]; then
@@ -66,7 +68,7 @@ elif [ -f "$here/../bndrun/pom.xml" ]; then
 else
     die "cannot find the agent beside $0 (lib/outpost.jar of a distribution, or a built checkout)"
 fi
-for f in "$src_bin" "$src_unit" "$src_uninstall"; do [ -f "$f" ] || die "missing $f"; done
+for f in "$src_bin" "$src_unit" "$src_uninstall" "$src_classlist"; do [ -f "$f" ] || die "missing $f"; done
 # A distribution made by outpost-packager brings its default config (config.json: server_url on its second line, then
 # server_ca, then the rest) and the server's CA: they stand unless --server or --ca say otherwise.
 if [ -n "$src_config" ] && [ -f "$src_config" ]; then
@@ -225,6 +227,7 @@ make_dir prog "$opt/bin" 0755
 make_dir prog "$opt/lib" 0755
 put_file prog "$src_bin" "$opt/bin/outpost" 0755
 put_file prog "$src_jar" "$opt/lib/outpost.jar" 0644
+put_file prog "$src_classlist" "$opt/lib/outpost.classlist" 0644
 put_file prog "$src_uninstall" "$opt/uninstall.sh" 0755
 [ ! -f "$src_readme" ] || put_file prog "$src_readme" "$opt/README.md" 0644
 if [ -n "$src_jre" ] && [ -d "$src_jre" ]; then
@@ -290,9 +293,11 @@ if [ -f "$root$manifest" ]; then
     done <"$root$manifest"
 fi
 
-# The class-data archive, written now so the first start maps it instead of writing it. The JVM takes an archive
-# only for the jar path it was made with, so in a tree (--root) it is made with the tree's /opt/outpost mounted
-# at /opt/outpost in a private mount namespace; it serves on the target if the target runs the same Java.
+# The class-data archives (a static one from lib/outpost.classlist, a dynamic one on top) and the launcher's answer
+# about native heap trimming, written now so the first start maps them instead of writing them and asks the JVM
+# nothing. The JVM takes an archive only for the jar path it was made with, so in a tree (--root) they are made with
+# the tree's /opt/outpost mounted at /opt/outpost in a private mount namespace; they serve on the target if the
+# target runs the same Java.
 cds_log=$(mktemp)
 cds_ok=true
 # A private runtime from outpost-packager comes without the JDK's base class-data archive (JDK 17 does not write one
@@ -310,7 +315,8 @@ else
         sh "$root$opt" >"$cds_log" 2>&1 || cds_ok=false
 fi
 if $cds_ok; then
-    for a in "$root$opt"/lib/outpost-*.jsa; do
+    for a in "$root$opt"/lib/outpost-*.jsa "$root$opt"/lib/outpost-jvm-*.trim; do
+        [ -e "$a" ] || continue
         chmod 0644 "$a"
         record prog file "$opt/lib/${a##*/}"
     done

@@ -19,7 +19,7 @@ import java.util.stream.Stream;
  * scripts (resources packager/deb/) make the directories and the config, write the class-data archives, enable the
  * unit, keep config and data on remove and upgrade, and remove them on purge.
  *
- * <p>Layout: /opt/outpost (bin/outpost, lib/outpost.jar, jre/, README.md, distribution.json, config.default.json),
+ * <p>Layout: /opt/outpost (bin/outpost, lib/outpost.jar, lib/outpost.classlist, jre/, README.md, distribution.json, config.default.json),
  * /lib/systemd/system/outpost.service, /etc/outpost (0700) with server-ca.pem (a conffile) when the config names a
  * CA; the postinst makes /etc/outpost/config.json (0600), /etc/outpost/scripts.d, /var/lib/outpost, /var/log/outpost.
  */
@@ -59,6 +59,7 @@ final class DebPackage {
         Path opt = tree.resolve("opt/outpost");
         Distribution.copy(staged.resolve("bin/outpost"), opt.resolve("bin/outpost"), "rwxr-xr-x");
         Distribution.copy(staged.resolve("lib/outpost.jar"), opt.resolve("lib/outpost.jar"), "rw-r--r--");
+        Distribution.copy(staged.resolve("lib/outpost.classlist"), opt.resolve("lib/outpost.classlist"), "rw-r--r--");
         Distribution.copy(staged.resolve("README.md"), opt.resolve("README.md"), "rw-r--r--");
         Distribution.copy(staged.resolve("distribution.json"), opt.resolve("distribution.json"), "rw-r--r--");
         Distribution.copy(staged.resolve("config.json"), opt.resolve("config.default.json"), "rw-r--r--");

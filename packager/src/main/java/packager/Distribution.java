@@ -20,7 +20,7 @@ import com.google.gson.JsonObject;
 
 /**
  * The distribution as a folder, the way dist/install.sh installs from one: install.sh, uninstall.sh, outpost.service,
- * bin/outpost, lib/outpost.jar, optionally jre/, README.md; and what the packager adds: config.json (the default
+ * bin/outpost, lib/outpost.jar, lib/outpost.classlist, optionally jre/, README.md; and what the packager adds: config.json (the default
  * config, which install.sh completes with the enrolment token), server-ca.pem, and distribution.json (what went in).
  */
 final class Distribution {
@@ -56,6 +56,9 @@ final class Distribution {
         copy(home.dist("outpost.service"), dir.resolve("outpost.service"), "rw-r--r--");
         copy(home.launcher(), dir.resolve("bin/outpost"), "rwxr-xr-x");
         copy(runtime, dir.resolve("lib/outpost.jar"), "rw-r--r--");
+        // what `outpost cds` builds the static class-data archive from at install time (the JDK classes a connected
+        // agent loads): beside the jar, where the launcher looks for it
+        copy(home.dist("outpost.classlist"), dir.resolve("lib/outpost.classlist"), "rw-r--r--");
         write(dir.resolve("config.json"), JSON.toJson(c.agent().defaultConfig()) + "\n");
         if (c.agent().serverCa() != null) copy(c.agent().serverCa(), dir.resolve("server-ca.pem"), "rw-r--r--");
         write(dir.resolve("distribution.json"), JSON.toJson(describe(contents)) + "\n");

@@ -13,12 +13,15 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+
+import com.google.gson.JsonObject;
 
 import runtime.test.HostCommand.Mount;
 
@@ -57,12 +60,21 @@ class InstallIT {
         return out;
     }
 
+    /** The dynamic archive `outpost cds` wrote (named by the jar and the JVM); its static base and the JVM answer go by it. */
     private static String jsaName(Map<String, String> tree) {
-        return tree.keySet().stream().filter(p -> p.matches("/opt/outpost/lib/outpost-[0-9-]+\\.jsa")).findFirst()
+        return tree.keySet().stream().filter(p -> p.matches("/opt/outpost/lib/outpost-[0-9]+-[0-9]+-[0-9]+-[0-9]+\\.jsa")).findFirst()
             .orElseThrow(() -> new AssertionError("no class-data archive in /opt/outpost/lib: " + tree.keySet()));
     }
 
-    /** What a fresh install lays out, file by file (the archive's name depends on the jar and the JVM). */
+    /** @return the static archive of the JDK classes a connected agent loads, made with the dynamic one */
+    private static String baseJsaName(String jsa) { return jsa.replaceFirst("\\.jsa$", "-jdk.jsa"); }
+
+    /** @return the launcher's kept answer about native heap trimming for the JVM the archive was made with */
+    private static String trimName(String jsa) {
+        return jsa.replaceFirst("/outpost-[0-9]+-[0-9]+-([0-9]+-[0-9]+)\\.jsa$", "/outpost-jvm-$1.trim");
+    }
+
+    /** What a fresh install lays out, file by file (the archives' names depend on the jar and the JVM). */
     private static Map<String, String> expectedFreshTree(String jsa, boolean withCa) {
         Map<String, String> m = new TreeMap<>();
         String dir755 = "drwxr-xr-x root:root";
@@ -81,7 +93,10 @@ class InstallIT {
         m.put("/opt/outpost/bin/outpost", "-rwxr-xr-x root:root");
         m.put("/opt/outpost/install-manifest", "-rw-r--r-- root:root");
         m.put("/opt/outpost/lib/outpost.jar", "-rw-r--r-- root:root");
+        m.put("/opt/outpost/lib/outpost.classlist", "-rw-r--r-- root:root");
         m.put(jsa, "-rw-r--r-- root:root");
+        m.put(baseJsaName(jsa), "-rw-r--r-- root:root");
+        m.put(trimName(jsa), "-rw-r--r-- root:root");
         m.put("/opt/outpost/uninstall.sh", "-rwxr-xr-x root:root");
         m.put("/var/lib/outpost", "drwx------ root:root");
         m.put("/var/log/outpost", "drwxr-x--- root:root");
@@ -111,6 +126,7 @@ class InstallIT {
             + "\",\n  \"server_ca\": \"/etc/outpost/server-ca.pem\",\n  \"enrollment_token\": \"" + TOKEN + "\"\n}\n");
         assertThat(root.resolve("etc/outpost/server-ca.pem")).hasSameTextualContentAs(ca);
         assertThat(root.resolve("opt/outpost/lib/outpost.jar")).hasSameBinaryContentAs(HOME.resolve("bndrun/target/outpost.jar"));
+        assertThat(root.resolve("opt/outpost/lib/outpost.classlist")).hasSameBinaryContentAs(HOME.resolve("dist/outpost.classlist"));
         assertThat(root.resolve("etc/systemd/system/outpost.service")).hasSameBinaryContentAs(HOME.resolve("dist/outpost.service"));
         // the manifest names everything the installer made, and nothing else
         List<String> manifest = Files.readAllLines(root.resolve("opt/outpost/install-manifest"));
@@ -180,8 +196,8 @@ class InstallIT {
         assertThat(root.resolve("opt/outpost/lib/outpost.jar")).hasSameBinaryContentAs(HOME.resolve("bndrun/target/outpost.jar"));
         // modes and owners as they were: nothing the operator or the agent made was touched
         Map<String, String> after = tree(root);
-        before.keySet().removeIf(p -> p.endsWith(".jsa"));
-        after.keySet().removeIf(p -> p.endsWith(".jsa"));
+        before.keySet().removeIf(p -> p.endsWith(".jsa") || p.endsWith(".trim"));
+        after.keySet().removeIf(p -> p.endsWith(".jsa") || p.endsWith(".trim"));
         assertThat(after).isEqualTo(before);
     }
 
@@ -256,11 +272,81 @@ class InstallIT {
             assertThat(cds.map(p -> p.getFileName().toString()).toList()).as("an archive written at the first start")
                 .noneMatch(n -> n.endsWith(".jsa"));
         }
-        // the first start mapped the archive install.sh wrote
-        Matcher shared = Pattern.compile("source: shared objects file \\(top\\)").matcher(Files.readString(classLog));
-        long fromArchive = shared.results().count();
-        System.out.println("classes from the install-time archive at the first start: " + fromArchive);
-        assertThat(fromArchive).isGreaterThan(1000);
+        // the first start mapped the archives install.sh wrote: the JDK's classes from the static one, the agent's
+        // (the launcher's, the framework's, the bundles') from the dynamic one on top
+        String loaded = Files.readString(classLog);
+        long fromBase = Pattern.compile("source: shared objects file$", Pattern.MULTILINE).matcher(loaded).results().count();
+        long fromTop = Pattern.compile("source: shared objects file \\(top\\)$", Pattern.MULTILINE).matcher(loaded).results().count();
+        System.out.println("classes from the install-time archives at the first start: " + fromBase + " static, " + fromTop + " dynamic");
+        assertThat(fromBase).isGreaterThan(1500);
+        assertThat(fromTop).isGreaterThan(500);
+    }
+
+    /** A JAVA_HOME whose java is this JDK's and writes each start's arguments to {@code log} first. */
+    private Path javaHomeThatLogs(Path log) throws IOException {
+        Path java = dir.resolve("jdk/bin/java");
+        AgentProcess.write(java, "#!/bin/sh\necho \"$*\" >> '" + log + "'\nexec '" + Path.of(System.getProperty("java.home"), "bin/java")
+            + "' \"$@\"\n");
+        Files.setPosixFilePermissions(java, PosixFilePermissions.fromString("rwxr-xr-x"));
+        return dir.resolve("jdk");
+    }
+
+    @Test
+    void theInstalledAgentConnectsWithTheTlsClassesFromTheInstallTimeArchiveAndAsksTheJvmNothingAtItsFirstStart() throws Exception {
+        try (ServerProcess server = ServerProcess.start(dir.resolve("server"), 0)) {
+            Path root = root();
+            Path starts = dir.resolve("java-starts.log");
+            Path javaHome = javaHomeThatLogs(starts);
+            HostCommand.Result installed = HostCommand.of(INSTALL.toString(), "--root", root.toString(), "--skip-deps", "--no-start", "-y",
+                "--server", server.url(), "--ca", server.dir.resolve("ca.pem").toString(),
+                "--token-file", server.dir.resolve("enrollment.token").toString()).env("JAVA_HOME", javaHome.toString()).run(LIMIT);
+            assertThat(installed.exitCode()).as(installed.both()).isZero();
+            List<String> installStarts = Files.readAllLines(starts);
+            Files.delete(starts);
+            String jsa = jsaName(tree(root));
+
+            List<Mount> mounts = new ArrayList<>();
+            for (String d : List.of("/opt", "/etc", "/var/lib", "/var/log", "/run")) {
+                String name = d.substring(1).replace('/', '-');
+                mounts.add(Mount.overlay(Path.of(d), Files.createDirectories(dir.resolve("upper-" + name)),
+                    Files.createDirectories(dir.resolve("work-" + name))));
+            }
+            for (String d : List.of("/opt/outpost", "/etc/outpost", "/var/lib/outpost", "/var/log/outpost")) {
+                mounts.add(Mount.bind(root.resolve(d.substring(1)), Path.of(d)));
+            }
+            Path classLog = dir.resolve("classes.log");
+            List<String> cmd = HostCommand.of("env", "JAVA_HOME=" + javaHome, "OUTPOST_JAVA_OPTS=-Xlog:class+load:file=" + classLog,
+                "/opt/outpost/bin/outpost", "run").in(mounts.toArray(Mount[]::new)).commandLine();
+            try (AgentProcess agent = AgentProcess.startCommand(cmd)) {
+                agent.awaitStderr("ready: agent", LIMIT);
+                String agentId = server.awaitAgent(LIMIT, true);
+                List<JsonObject> ping = server.send(LIMIT, agentId, "agent.ping");
+                assertThat(ping.get(0).get("status").getAsString()).as(ping.toString()).isEqualTo("succeeded");
+                agent.process.destroy(); // SIGTERM: the agent stops as under systemd
+                assertThat(agent.process.waitFor(LIMIT.toSeconds(), TimeUnit.SECONDS)).as("the agent stopped").isTrue();
+            }
+
+            // the TLS and HTTP client classes of the connection came from the static archive, not the JDK's modules
+            String loaded = Files.readString(classLog);
+            for (String c : List.of("sun.security.ssl.SSLSocketImpl", "sun.security.ssl.SSLEngineImpl", "jdk.internal.net.http.HttpClientImpl")) {
+                assertThat(loaded).as(c).containsPattern("(?m)\\] " + Pattern.quote(c) + " source: shared objects file$");
+            }
+            long fromJdkModules = Pattern.compile("source: jrt:/", Pattern.MULTILINE).matcher(loaded).results().count();
+            System.out.println("JDK classes parsed from the modules at a connected first start: " + fromJdkModules);
+            assertThat(fromJdkModules).isLessThan(50);
+            // the install asked the JVM (a static and a dynamic dump, the trimming probe); the first start, one JVM: the
+            // agent's, with both archives and the trimming option in the form `outpost cds` found, no `java -version`
+            assertThat(installStarts).as("the install's JVM starts").anyMatch(l -> l.contains("-Xshare:dump"))
+                .anyMatch(l -> l.contains("-XX:ArchiveClassesAtExit=")).anyMatch(l -> l.endsWith("-version"));
+            String trim = Files.readString(root.resolve(trimName(jsa).substring(1))).trim();
+            List<String> agentStarts = Files.readAllLines(starts);
+            assertThat(agentStarts).as("JVM starts at the first start after install").singleElement().satisfies(l -> assertThat(l)
+                .contains(" -XX:SharedArchiveFile=" + baseJsaName(jsa) + ":" + jsa + " ").contains(trim.isEmpty() ? " " : " " + trim + " ")
+                .contains("-jar /opt/outpost/lib/outpost.jar run"));
+            try (Stream<Path> cds = Files.list(root.resolve("var/lib/outpost/cds"))) {
+                assertThat(cds.toList()).as("written in the data dir's cds/ at the first start").isEmpty();
+            }
+        }
     }
 
     @Test

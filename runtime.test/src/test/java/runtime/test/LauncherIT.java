@@ -233,6 +233,106 @@ class LauncherIT {
         }
     }
 
+    /** A folder holding a copy of the built jar, for `outpost cds` to write beside (OUTPOST_JAR points at it). */
+    private Path jarCopy(String name) throws IOException {
+        Path lib = Files.createDirectories(dir.resolve(name));
+        Files.copy(AgentProcess.HOME.resolve("bndrun/target/outpost.jar"), lib.resolve("outpost.jar"));
+        return lib;
+    }
+
+    /** @return the file names in a folder, sorted */
+    private static List<String> names(Path folder) throws IOException {
+        try (Stream<Path> s = Files.list(folder)) {
+            return s.map(p -> p.getFileName().toString()).sorted().toList();
+        }
+    }
+
+    @Test
+    void cdsWritesBothArchivesAndTheJvmsAnswerBesideTheJarSoTheFirstStartAsksTheJvmNothing() throws Exception {
+        Path tasks = AgentProcess.write(dir.resolve("tasks.json"),
+            "{\"commands\": [{\"id\": \"55555555-0000-4000-8000-000000000003\", \"action\": \"agent.ping\"}]}");
+        for (String kind : List.of("product", "experimental", "unknown")) {
+            Path log = dir.resolve(kind + "-starts.log");
+            Path javaHome = javaHomeWhereTrimIs(kind, log);
+            Path lib = jarCopy("lib-" + kind);
+
+            HostCommand.Result cds = HostCommand.of(LAUNCHER.toString(), "cds").env("JAVA_HOME", javaHome.toString())
+                .env("OUTPOST_JAR", lib.resolve("outpost.jar").toString()).run(LIMIT);
+
+            assertThat(cds.exitCode()).as("%s: %s", kind, cds.both()).isZero();
+            List<String> made = names(lib);
+            assertThat(made).as(kind).hasSize(4).contains("outpost.jar").anyMatch(n -> n.matches("outpost-[0-9-]+-jdk\\.jsa"))
+                .anyMatch(n -> n.matches("outpost-[0-9-]+[0-9]\\.jsa")).anyMatch(n -> n.matches("outpost-jvm-[0-9-]+\\.trim"));
+            String base = made.stream().filter(n -> n.endsWith("-jdk.jsa")).findFirst().orElseThrow();
+            String top = base.replace("-jdk.jsa", ".jsa");
+            assertThat(made).contains(top);
+            // the static archive was dumped from the class list shipped in dist/ (the checkout's place for it)
+            assertThat(Files.readAllLines(log)).as(kind).anyMatch(l -> l.contains("-Xshare:dump")
+                && l.contains("-XX:SharedClassListFile=" + AgentProcess.HOME.resolve("dist/outpost.classlist")));
+            String trim = Files.readString(lib.resolve(made.stream().filter(n -> n.endsWith(".trim")).findFirst().orElseThrow())).trim();
+            assertThat(trim).as(kind).isEqualTo(switch (kind) {
+                case "product" -> "-XX:TrimNativeHeapInterval=5000";
+                case "experimental" -> "-XX:+UnlockExperimentalVMOptions -XX:TrimNativeHeapInterval=5000";
+                default -> "";
+            });
+            Files.delete(log);
+
+            Path data = dir.resolve("data-cds-" + kind);
+            HostCommand.Result r = HostCommand.of(LAUNCHER.toString(), "offline", "--tasks", tasks.toString(), "--data-dir", data.toString())
+                .env("JAVA_HOME", javaHome.toString()).env("OUTPOST_JAR", lib.resolve("outpost.jar").toString()).run(LIMIT);
+
+            assertThat(r.exitCode()).as("%s: %s", kind, r.both()).isZero();
+            assertThat(r.stdout()).contains("\"status\": \"succeeded\"");
+            assertThat(Files.readAllLines(log)).as("%s: the JVM starts of the first start", kind).singleElement().satisfies(l -> {
+                assertThat(l).contains(" -XX:SharedArchiveFile=" + lib.resolve(base) + ":" + lib.resolve(top) + " ");
+                if (trim.isEmpty()) {
+                    assertThat(l).doesNotContain("TrimNativeHeapInterval");
+                } else {
+                    assertThat(l).contains(" " + trim + " ");
+                }
+            });
+            assertThat(names(data.resolve("cds"))).as("%s: written in the data dir's cds/", kind).isEmpty();
+        }
+    }
+
+    @Test
+    void aDamagedStaleOrMissingStaticArchiveNeverStopsTheAgent() throws Exception {
+        Path lib = jarCopy("lib");
+        Path jar = lib.resolve("outpost.jar");
+        HostCommand.Result cds = HostCommand.of(LAUNCHER.toString(), "cds").env("OUTPOST_JAR", jar.toString()).run(LIMIT);
+        assertThat(cds.exitCode()).as(cds.both()).isZero();
+        Path base;
+        try (Stream<Path> s = Files.list(lib)) {
+            base = s.filter(p -> p.toString().endsWith("-jdk.jsa")).findFirst().orElseThrow();
+        }
+        Path top = Path.of(base.toString().replace("-jdk.jsa", ".jsa"));
+        byte[] baseBytes = Files.readAllBytes(base);
+        byte[] topBytes = Files.readAllBytes(top);
+        Path tasks = AgentProcess.write(dir.resolve("tasks.json"),
+            "{\"commands\": [{\"id\": \"55555555-0000-4000-8000-000000000004\", \"action\": \"agent.ping\"}]}");
+
+        // a file that is no archive (zeros: JDK 17 refuses to start when such a file is given as the first of two, "Not
+        // a base shared archive"), another archive of this JVM in its place (the dynamic one was not made on it: the
+        // JVM drops it), none
+        Path jdkBase = Path.of(System.getProperty("java.home"), "lib/server/classes.jsa");
+        assertThat(jdkBase).as("the JDK's own class-data archive (java -Xshare:dump writes it)").isNotEmptyFile();
+        List<String> cases = List.of("base of zeros", "base of another dump", "base missing", "dynamic archive of zeros");
+        for (String what : cases) {
+            Files.write(base, baseBytes);
+            Files.write(top, topBytes);
+            switch (what) {
+                case "base of zeros" -> Files.write(base, new byte[baseBytes.length]);
+                case "base of another dump" -> Files.copy(jdkBase, base, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                case "base missing" -> Files.delete(base);
+                default -> Files.write(top, new byte[topBytes.length]);
+            }
+            HostCommand.Result r = HostCommand.of(LAUNCHER.toString(), "offline", "--tasks", tasks.toString(), "--data-dir",
+                dir.resolve("data-" + what.replace(' ', '-')).toString()).env("OUTPOST_JAR", jar.toString()).run(LIMIT);
+            assertThat(r.exitCode()).as("%s: %s", what, r.both()).isZero();
+            assertThat(r.stdout()).as(what).contains("\"status\": \"succeeded\"");
+        }
+    }
+
     @Test
     void theLaunchersUsageHoldsEveryLineOfTheAgentsOwn() throws Exception {
         String usage = HostCommand.of(LAUNCHER.toString(), "help").runOk(LIMIT).stdout();

@@ -111,6 +111,13 @@ class PackagerIT {
         assertThat(root.resolve("etc/outpost/server-ca.pem")).hasSameBinaryContentAs(server.dir.resolve("ca.pem"));
         assertThat(root.resolve("opt/outpost/jre/bin/java")).isExecutable();
         assertThat(root.resolve("opt/outpost/jre/lib/server/classes.jsa")).as("the base archive install.sh writes").isNotEmptyFile();
+        // the class list the distribution ships beside the jar, and the archives `outpost cds` made from it at install
+        assertThat(root.resolve("opt/outpost/lib/outpost.classlist")).hasSameBinaryContentAs(HOME.resolve("dist/outpost.classlist"));
+        try (Stream<Path> lib = Files.list(root.resolve("opt/outpost/lib"))) {
+            assertThat(lib.map(p -> p.getFileName().toString()).toList()).as("/opt/outpost/lib").hasSize(5)
+                .contains("outpost.jar", "outpost.classlist").anyMatch(n -> n.matches("outpost-[0-9-]+-jdk\\.jsa"))
+                .anyMatch(n -> n.matches("outpost-[0-9-]+[0-9]\\.jsa")).anyMatch(n -> n.matches("outpost-jvm-[0-9-]+\\.trim"));
+        }
 
         List<Mount> mounts = new ArrayList<>();
         for (String d : List.of("/opt", "/etc", "/var/lib", "/var/log", "/run")) {
@@ -122,7 +129,9 @@ class PackagerIT {
             mounts.add(Mount.bind(root.resolve(d.substring(1)), Path.of(d)));
         }
         // no JAVA_HOME (the launcher would prefer it): the host's Java plays no part
-        List<String> cmd = HostCommand.of("env", "-u", "JAVA_HOME", "/opt/outpost/bin/outpost", "run").in(mounts.toArray(Mount[]::new)).commandLine();
+        Path classLog = dir.resolve("classes.log");
+        List<String> cmd = HostCommand.of("env", "-u", "JAVA_HOME", "OUTPOST_JAVA_OPTS=-Xlog:class+load:file=" + classLog,
+            "/opt/outpost/bin/outpost", "run").in(mounts.toArray(Mount[]::new)).commandLine();
         try (AgentProcess agent = AgentProcess.startCommand(cmd)) {
             agent.awaitStderr("ready: agent", T);
             String agentId = server.awaitAgent(T, true);
@@ -145,6 +154,11 @@ class PackagerIT {
                 String known = r.get("error").getAsString().replaceFirst("^.*known actions: ", "");
                 assertThat(known).contains("echo.say").contains("timezone.get").doesNotContain("disk.");
             });
+        }
+        // the connection's TLS and HTTP client classes came from the static archive made at install, on the private runtime
+        String loaded = Files.readString(classLog);
+        for (String c : List.of("sun.security.ssl.SSLSocketImpl", "jdk.internal.net.http.HttpClientImpl")) {
+            assertThat(loaded).as(c).containsPattern("(?m)\\] " + java.util.regex.Pattern.quote(c) + " source: shared objects file$");
         }
     }
 
@@ -221,6 +235,7 @@ class PackagerIT {
         expected.put("/opt/outpost/config.default.json", f644);
         expected.put("/opt/outpost/distribution.json", f644);
         expected.put("/opt/outpost/lib/outpost.jar", f644);
+        expected.put("/opt/outpost/lib/outpost.classlist", f644);
         expected.put("/var/lib/outpost", "drwx------ root:root");
         expected.put("/var/log/outpost", "drwxr-x--- root:root");
         expected.put("/var/lib/systemd/deb-systemd-helper-enabled/multi-user.target.wants/outpost.service", f644);
