@@ -50,8 +50,8 @@ floor() { # $1 what, $2 archive option; prints its RSS
     mapfile -t opts < "$work/jvm-options"
     java "${opts[@]}" "$2" -cp "$work/classes" JvmFloor "$1" "$url" "$ca" "$token" > "$work/$1.out" 2>&1 &
     pid=$!
-    for _ in $(seq 1 300); do grep -q '^ready' "$work/$1.out" && break; sleep 0.1; done
-    grep -q '^ready' "$work/$1.out" || { echo "floor $1 did not get ready:" >&2; cat "$work/$1.out" >&2; exit 1; }
+    for _ in $(seq 1 300); do grep -qs '^ready' "$work/$1.out" && break; sleep 0.1; done
+    grep -qs '^ready' "$work/$1.out" || { echo "floor $1 did not get ready:" >&2; cat "$work/$1.out" >&2; exit 1; }
     sleep 25
     rss "$pid"
     kill "$pid"; wait "$pid" 2>/dev/null || true
@@ -61,7 +61,7 @@ for f in idle tls websocket; do # each floor's own archive, written at its exit
     java $(cat "$work/jvm-options") "-XX:ArchiveClassesAtExit=$work/$f.jsa" -cp "$work/classes" JvmFloor "$f" "$url" "$ca" \
         "$token" > "$work/$f.out" 2>&1 &
     p=$!
-    for _ in $(seq 1 300); do grep -q '^ready' "$work/$f.out" && break; sleep 0.1; done
+    for _ in $(seq 1 300); do grep -qs '^ready' "$work/$f.out" && break; sleep 0.1; done
     kill "$p"; wait "$p" 2>/dev/null || true
 done
 echo "Outpost idle RSS and the JVM's floor under it, $rounds interleaved rounds ($(nproc) cores, $(java -version 2>&1 | head -1))"
