@@ -36,6 +36,24 @@ final class HostCommand {
 
         /** {@code source} appears at {@code target} (created in the namespace if missing: overlay its parent first). */
         static Mount bind(Path source, Path target) { return new Mount("bind", source, target, null); }
+
+        /**
+         * An install in the scratch {@code root} seen at the system paths it was made for (/opt/outpost, /etc/outpost,
+         * /var/lib/outpost, /var/log/outpost), over the host's /opt, /etc, /var/lib, /var/log and /run overlaid so
+         * that nothing is written to the host (the overlays' upper and work directories go into {@code scratch}).
+         */
+        static Mount[] installedAt(Path root, Path scratch) throws java.io.IOException {
+            List<Mount> mounts = new ArrayList<>();
+            for (String d : List.of("/opt", "/etc", "/var/lib", "/var/log", "/run")) {
+                String name = d.substring(1).replace('/', '-');
+                mounts.add(overlay(Path.of(d), java.nio.file.Files.createDirectories(scratch.resolve("upper-" + name)),
+                    java.nio.file.Files.createDirectories(scratch.resolve("work-" + name))));
+            }
+            for (String d : List.of("/opt/outpost", "/etc/outpost", "/var/lib/outpost", "/var/log/outpost")) {
+                mounts.add(bind(root.resolve(d.substring(1)), Path.of(d)));
+            }
+            return mounts.toArray(Mount[]::new);
+        }
     }
 
     /** What a finished command gave. */

@@ -247,18 +247,10 @@ class InstallIT {
         Path classLog = dir.resolve("classes.log");
 
         // the tree's programs, config, data and logs at their real paths, in a private mount namespace: the host's
-        // /opt, /etc, /var/lib and /var/log are overlays whose writes land in the test's directory
-        List<Mount> mounts = new ArrayList<>();
-        for (String d : List.of("/opt", "/etc", "/var/lib", "/var/log")) {
-            String name = d.substring(1).replace('/', '-');
-            mounts.add(Mount.overlay(Path.of(d), Files.createDirectories(dir.resolve("upper-" + name)),
-                Files.createDirectories(dir.resolve("work-" + name))));
-        }
-        for (String d : List.of("/opt/outpost", "/etc/outpost", "/var/lib/outpost", "/var/log/outpost")) {
-            mounts.add(Mount.bind(root.resolve(d.substring(1)), Path.of(d)));
-        }
+        // system directories are overlays whose writes land in the test's directory
+        Mount[] mounts = Mount.installedAt(root, dir);
         HostCommand.Result r = HostCommand.of("/opt/outpost/bin/outpost", "offline", "--tasks", tasks.toString())
-            .env("OUTPOST_JAVA_OPTS", "-Xlog:class+load:file=" + classLog).in(mounts.toArray(Mount[]::new)).run(LIMIT);
+            .env("OUTPOST_JAVA_OPTS", "-Xlog:class+load:file=" + classLog).in(mounts).run(LIMIT);
 
         assertThat(r.exitCode()).as(r.both()).isZero();
         assertThat(r.stdout()).contains("\"echo\": \"installed\"").contains("\"devices\"");
@@ -305,18 +297,10 @@ class InstallIT {
             Files.delete(starts);
             String jsa = jsaName(tree(root));
 
-            List<Mount> mounts = new ArrayList<>();
-            for (String d : List.of("/opt", "/etc", "/var/lib", "/var/log", "/run")) {
-                String name = d.substring(1).replace('/', '-');
-                mounts.add(Mount.overlay(Path.of(d), Files.createDirectories(dir.resolve("upper-" + name)),
-                    Files.createDirectories(dir.resolve("work-" + name))));
-            }
-            for (String d : List.of("/opt/outpost", "/etc/outpost", "/var/lib/outpost", "/var/log/outpost")) {
-                mounts.add(Mount.bind(root.resolve(d.substring(1)), Path.of(d)));
-            }
+            Mount[] mounts = Mount.installedAt(root, dir);
             Path classLog = dir.resolve("classes.log");
             List<String> cmd = HostCommand.of("env", "JAVA_HOME=" + javaHome, "OUTPOST_JAVA_OPTS=-Xlog:class+load:file=" + classLog,
-                "/opt/outpost/bin/outpost", "run").in(mounts.toArray(Mount[]::new)).commandLine();
+                "/opt/outpost/bin/outpost", "run").in(mounts).commandLine();
             try (AgentProcess agent = AgentProcess.startCommand(cmd)) {
                 agent.awaitStderr("ready: agent", LIMIT);
                 String agentId = server.awaitAgent(LIMIT, true);

@@ -119,19 +119,11 @@ class PackagerIT {
                 .anyMatch(n -> n.matches("outpost-[0-9-]+[0-9]\\.jsa")).anyMatch(n -> n.matches("outpost-jvm-[0-9-]+\\.trim"));
         }
 
-        List<Mount> mounts = new ArrayList<>();
-        for (String d : List.of("/opt", "/etc", "/var/lib", "/var/log", "/run")) {
-            String name = d.substring(1).replace('/', '-');
-            mounts.add(Mount.overlay(Path.of(d), Files.createDirectories(dir.resolve("upper-" + name)),
-                Files.createDirectories(dir.resolve("work-" + name))));
-        }
-        for (String d : List.of("/opt/outpost", "/etc/outpost", "/var/lib/outpost", "/var/log/outpost")) {
-            mounts.add(Mount.bind(root.resolve(d.substring(1)), Path.of(d)));
-        }
+        Mount[] mounts = Mount.installedAt(root, dir);
         // no JAVA_HOME (the launcher would prefer it): the host's Java plays no part
         Path classLog = dir.resolve("classes.log");
         List<String> cmd = HostCommand.of("env", "-u", "JAVA_HOME", "OUTPOST_JAVA_OPTS=-Xlog:class+load:file=" + classLog,
-            "/opt/outpost/bin/outpost", "run").in(mounts.toArray(Mount[]::new)).commandLine();
+            "/opt/outpost/bin/outpost", "run").in(mounts).commandLine();
         try (AgentProcess agent = AgentProcess.startCommand(cmd)) {
             agent.awaitStderr("ready: agent", T);
             String agentId = server.awaitAgent(T, true);
